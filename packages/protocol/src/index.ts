@@ -1,0 +1,6 @@
+export * from './wire.js'
+export * from './errors.js'
+export * from './meta.js'
+export type * from './mux.js'
+export { H2Mux, defaultH2MuxLimits, type H2MuxLimits } from './h2-mux.js'
+export { webSocketTransport, MAX_TUNNEL_MESSAGE_BYTES } from './ws-transport.js'
