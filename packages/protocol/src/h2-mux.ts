@@ -70,7 +70,11 @@ abstract class H2Stream implements MuxStream {
   constructor(h2: http2.Http2Stream) {
     this.h2 = h2
     this.data = h2
+    // Every stream with a body waits for trailers, so that its END_STREAM flag is only ever
+    // sent here. Node ends the writable side before it sends RST_STREAM; without the wait,
+    // a reset of a stream whose peer had finished sending went out as a clean end.
     h2.on('wantTrailers', () => {
+      if (this.sentReset !== undefined) return
       const list = this.trailers
       h2.sendTrailers(list && list.length > 0 ? { [TRAILERS_HEADER]: encodeMeta(list) } : {})
     })
@@ -158,7 +162,7 @@ class H2Incoming extends H2Stream implements IncomingStream {
     if (this.server.destroyed || this.server.headersSent) return
     this.server.respond(
       { ':status': 200, [META_HEADER]: encodeMeta(reply) },
-      { endStream: !reply.hasBody, waitForTrailers: reply.hasBody && reply.mayHaveTrailers },
+      { endStream: !reply.hasBody, waitForTrailers: reply.hasBody },
     )
   }
 
@@ -262,7 +266,7 @@ export class H2Mux extends EventEmitter implements MuxSession {
       { ':method': 'POST', ':path': '/', [META_HEADER]: encodeMeta(head) },
       {
         endStream: !options.hasBody,
-        waitForTrailers: options.hasBody && options.mayHaveTrailers === true,
+        waitForTrailers: options.hasBody,
       },
     )
     this.track(stream)
