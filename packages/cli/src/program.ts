@@ -1,0 +1,28 @@
+import { Command } from 'commander'
+
+import { registerIngressCommands } from './commands/ingress.js'
+import { registerTunnelRunCommand } from './commands/tunnel-run.js'
+import { commandOverview } from './help-text.js'
+import { CLI_VERSION } from './version.js'
+
+/**
+ * The `keyway` command tree. Usage errors throw commander's `CommanderError` (see
+ * `exitOverride`) so that `main` alone decides how the process ends.
+ */
+export function createProgram(): Command {
+  const program = new Command('keyway')
+    .description('Keyway: reach private apps from the internet through an outbound tunnel')
+    .version(CLI_VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+
+  const tunnel = program
+    .command('tunnel')
+    .description('tunnel credentials, the connector, and its ingress rules')
+  registerTunnelRunCommand(tunnel)
+  registerIngressCommands(tunnel)
+
+  program.addHelpText('after', () => commandOverview(program))
+  return program
+}
