@@ -1,0 +1,46 @@
+import type * as http from 'node:http'
+import type { HeaderList } from '@keyway/protocol'
+
+/** One public request as the access gate sees it. */
+export interface GateRequest {
+  /** The raw request (headers as received). */
+  readonly req: http.IncomingMessage
+  /** The response to write, or undefined for an upgrade. */
+  readonly res: http.ServerResponse | undefined
+  /** Canonical host (lower case, no port, no trailing dot). */
+  readonly host: string
+  /** Path and query, as received. */
+  readonly path: string
+  /** The routed tunnel, or undefined when no tunnel serves the host. */
+  readonly tunnel: string | undefined
+  readonly kind: 'http' | 'upgrade'
+  readonly clientIp: string
+  readonly proto: 'http' | 'https'
+  readonly reqId: string
+}
+
+/** What the gate decided about a request. */
+export type GateDecision =
+  | {
+      action: 'forward'
+      /** Added to the forwarded request (after client-sent access headers are removed). */
+      addHeaders?: HeaderList
+      identity?: { user?: string; app?: string }
+    }
+  | { action: 'respond'; status: number; headers?: HeaderList; body?: string | Buffer }
+  /** The gate wrote `res` itself (a login page, a redirect, ...). */
+  | { action: 'handled' }
+
+/**
+ * The access layer's hook: consulted for every public request, including hosts with no
+ * tunnel. A gate that throws makes the relay answer 500 and never forward.
+ */
+export interface RequestGate {
+  decide(request: GateRequest): Promise<GateDecision>
+}
+
+/** Request headers a client may not send: only the gate sets them. */
+export function isAccessHeader(name: string): boolean {
+  const lower = name.toLowerCase()
+  return lower.startsWith('keyway-access-') || lower === 'cf-access-jwt-assertion'
+}

@@ -1,0 +1,201 @@
+import type * as http from 'node:http'
+import {
+  DIAL_ERROR_HEADER,
+  ProtocolError,
+  ResetCode,
+  StreamKind,
+  type HeaderList,
+  type InfoHead,
+  type OutgoingStream,
+  type ReplyHead,
+} from '@keyway/protocol'
+import type { Logger } from 'pino'
+import { answer } from './answers.js'
+import { RelayAnswerCode } from './errors.js'
+import { LogField } from './log-fields.js'
+import { openTunnelStream } from './open-stream.js'
+import {
+  flattenPairs,
+  forwardedHeaders,
+  pairsFromRaw,
+  requestFraming,
+} from './request-headers.js'
+import type { RequestRecord } from './request-record.js'
+import type { TunnelRegistry } from './tunnel-registry.js'
+
+/** What forwarding one public request needs. */
+export interface HttpForward {
+  readonly record: RequestRecord
+  readonly req: http.IncomingMessage
+  readonly res: http.ServerResponse
+  readonly tunnel: string
+  readonly proto: 'http' | 'https'
+  readonly addHeaders: HeaderList | undefined
+  readonly registry: TunnelRegistry
+  readonly responseTimeoutMs: number
+  readonly log: Logger
+}
+
+/**
+ * Forwards one public HTTP request as one tunnel stream and streams the answer back:
+ * the exact header lines, the body with backpressure both ways, trailers both ways, 1xx
+ * answers, and cancellation both ways. A stream reset after the answer began destroys the
+ * client connection, so a cut-short body is never presented as complete.
+ */
+export function forwardHttp(forward: HttpForward): void {
+  const { record, req, res } = forward
+  const framing = requestFraming(req.headers)
+  const opened = openTunnelStream(
+    forward.registry,
+    forward.tunnel,
+    {
+      kind: StreamKind.http,
+      reqId: record.reqId,
+      host: record.host,
+      method: record.method,
+      target: record.path,
+      headers: forwardedHeaders(req.rawHeaders, {
+        clientIp: record.clientIp,
+        proto: forward.proto,
+        host: req.headers.host ?? record.host,
+        addHeaders: forward.addHeaders,
+      }),
+      hasBody: framing.hasBody,
+      mayHaveTrailers: framing.chunked,
+      clientIp: record.clientIp,
+      proto: forward.proto,
+    },
+    { hasBody: framing.hasBody, mayHaveTrailers: framing.chunked },
+  )
+  if (!opened.ok) return answer(record, res, opened.status, opened.code, opened.message)
+  const { stream } = opened
+  record.link = opened.link
+
+  res.once('close', () => {
+    if (res.writableFinished) return
+    record.outcome ??= 'client-aborted'
+    stream.reset(ResetCode.cancel)
+  })
+  if (framing.hasBody) sendBody(record, req, stream, framing.chunked)
+  else req.resume()
+  stream.onInfo((info) => relayInfo(res, info))
+
+  const timer = setTimeout(() => {
+    if (res.headersSent) return
+    stream.reset(ResetCode.cancel)
+    answer(record, res, 504, RelayAnswerCode.streamFailed, 'the connector did not answer ' +
+      `within ${forward.responseTimeoutMs} ms`)
+  }, forward.responseTimeoutMs)
+  stream.reply.then(
+    (reply) => {
+      clearTimeout(timer)
+      relayReply(forward, stream, reply)
+    },
+    (err: unknown) => {
+      clearTimeout(timer)
+      if (res.destroyed || res.headersSent) return
+      record.resetCode = stream.resetCode
+      const refused = stream.resetCode === ResetCode.refused
+      forward.log.warn({ [LogField.reqId]: record.reqId, [LogField.err]: err }, 'stream failed')
+      if (refused) {
+        answer(record, res, 503, RelayAnswerCode.tunnelBusy, 'the connector refused the ' +
+          'request (draining or at its limit); retry shortly')
+      } else {
+        const detail = err instanceof ProtocolError ? err.message : 'the stream failed'
+        answer(record, res, 502, RelayAnswerCode.streamFailed, `the tunnel stream failed ` +
+          `before the origin answered (${detail})`)
+      }
+    },
+  )
+}
+
+function sendBody(
+  record: RequestRecord,
+  req: http.IncomingMessage,
+  stream: OutgoingStream,
+  chunked: boolean,
+): void {
+  req.on('data', (chunk: Buffer) => {
+    record.bytesIn += chunk.length
+  })
+  req.pipe(stream.data, { end: false })
+  req.once('end', () => {
+    if (stream.data.destroyed) return
+    const trailers = pairsFromRaw(req.rawTrailers)
+    if (chunked && trailers.length > 0) stream.setTrailers(trailers)
+    stream.data.end()
+  })
+}
+
+function relayInfo(res: http.ServerResponse, info: InfoHead): void {
+  if (res.headersSent || res.destroyed) return
+  if (info.status === 100) {
+    res.writeContinue()
+  } else if (info.status === 103) {
+    const links = (info.headers ?? []).filter(([name]) => name.toLowerCase() === 'link')
+    if (links.length > 0) res.writeEarlyHints({ link: links.map(([, value]) => value) })
+  }
+}
+
+function relayReply(forward: HttpForward, stream: OutgoingStream, reply: ReplyHead): void {
+  const { record, res } = forward
+  if (res.destroyed) return
+  record.status = reply.status
+  if (reply.error !== undefined) {
+    record.code = reply.error.code
+    forward.log.error(
+      { [LogField.reqId]: record.reqId, [LogField.code]: reply.error.code, cause: reply.error.message },
+      'origin request failed at the connector',
+    )
+  }
+  const headers = reply.headers ?? []
+  if (reply.error !== undefined) headers.push([DIAL_ERROR_HEADER, reply.error.code])
+  try {
+    if (reply.status < 200 || reply.status > 599) throw new RangeError('status out of range')
+    res.writeHead(reply.status, reply.statusMessage ?? '', flattenPairs(headers))
+  } catch (err) {
+    stream.reset(ResetCode.protocol)
+    forward.log.warn({ [LogField.reqId]: record.reqId, [LogField.err]: err }, 'bad reply head')
+    answer(record, res, 502, RelayAnswerCode.streamFailed, 'the origin answered with a head ' +
+      'that cannot be sent over HTTP/1.1')
+    return
+  }
+  const bodyless = !reply.hasBody || record.method === 'HEAD' ||
+    reply.status === 204 || reply.status === 304
+  if (bodyless) {
+    stream.data.resume()
+    res.end()
+    return
+  }
+  // Headers go out now: an event stream's first event must not wait for more body.
+  res.flushHeaders()
+  streamBody(forward, stream)
+}
+
+function streamBody(forward: HttpForward, stream: OutgoingStream): void {
+  const { record, res } = forward
+  let trailers: HeaderList = []
+  const abort = () => {
+    if (res.writableEnded) return
+    record.outcome = record.outcome ?? 'stream-reset'
+    record.resetCode = stream.resetCode
+    // Destroying the socket makes the client see an aborted response, never a complete one.
+    res.destroy()
+  }
+
+  stream.onTrailers((list) => {
+    trailers = list
+  })
+  stream.data.on('data', (chunk: Buffer) => {
+    record.bytesOut += chunk.length
+  })
+  stream.data.pipe(res, { end: false })
+  stream.data.once('end', () => {
+    if (stream.resetCode !== undefined) return abort()
+    if (trailers.length > 0) res.addTrailers(trailers)
+    res.end()
+  })
+  stream.data.once('close', () => {
+    if (!res.writableEnded || stream.resetCode !== undefined) abort()
+  })
+}
