@@ -9,13 +9,21 @@ import { listenHttp } from './support/streams.js'
 let harness: HandlerHarness | undefined
 const cleanups: Array<() => unknown> = []
 
+// Last registered, first run: clients go before the fronts and origins they talk to.
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup()
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   await harness?.close()
   harness = undefined
 })
 
-async function echoOrigin(): Promise<{ port: number; server: WebSocketServer }> {
+interface EchoOrigin {
+  port: number
+  server: WebSocketServer
+  /** Resolves with each WebSocket the origin accepts, in order. */
+  nextConnection: () => Promise<WebSocket>
+}
+
+async function echoOrigin(): Promise<EchoOrigin> {
   const server = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
@@ -28,13 +36,27 @@ async function echoOrigin(): Promise<{ port: number; server: WebSocketServer }> 
       else socket.send(data, { binary: isBinary })
     })
   })
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)))
-  return { port: (server.address() as AddressInfo).port, server }
+  // ws's close() waits for the connections it accepted; end them so cleanup cannot hang.
+  cleanups.push(() => {
+    for (const socket of server.clients) socket.terminate()
+    return new Promise((resolve) => server.close(resolve))
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    nextConnection: async () => ((await once(server, 'connection')) as [WebSocket])[0],
+  }
+}
+
+/** Ends a client socket; aborting a refused handshake reports an error, expected here. */
+function stopClient(socket: WebSocket): void {
+  if (socket.readyState === WebSocket.CONNECTING) socket.once('error', () => {})
+  socket.terminate()
 }
 
 async function client(frontPort: number, protocols: string[] = []): Promise<WebSocket> {
   const socket = new WebSocket(`ws://127.0.0.1:${frontPort}/socket`, protocols)
-  cleanups.push(() => socket.terminate())
+  cleanups.push(() => stopClient(socket))
   await once(socket, 'open')
   return socket
 }
@@ -80,6 +102,41 @@ describe('forwardUpgrade', () => {
     expect(reason.toString()).toBe('origin says bye')
   })
 
+  it('keeps the close code and reason the client sends', async () => {
+    const origin = await echoOrigin()
+    harness = await startHandler({ ingress: [{ service: `http://127.0.0.1:${origin.port}` }] })
+    const front = await startMiniFront(harness.pair.relay)
+    cleanups.push(front.close)
+    const accepted = origin.nextConnection()
+
+    const socket = await client(front.port)
+    const originSide = await accepted
+    const closing = once(originSide, 'close') as Promise<[number, Buffer]>
+    socket.close(4100, 'client says bye')
+    const [code, reason] = await closing
+
+    expect(code).toBe(4100)
+    expect(reason.toString()).toBe('client says bye')
+  })
+
+  it('closes the origin WebSocket when the client disappears', async () => {
+    const origin = await echoOrigin()
+    harness = await startHandler({ ingress: [{ service: `http://127.0.0.1:${origin.port}` }] })
+    const front = await startMiniFront(harness.pair.relay)
+    cleanups.push(front.close)
+    const accepted = origin.nextConnection()
+
+    const socket = await client(front.port)
+    const originSide = await accepted
+    const closing = once(originSide, 'close') as Promise<[number, Buffer]>
+    socket.terminate()
+    const [code] = await closing
+
+    // No close frame ever came: the connector dropped the origin connection itself.
+    expect(code).toBe(1006)
+    expect(origin.server.clients.size).toBe(0)
+  })
+
   it('carries a large binary message intact', async () => {
     const { port } = await echoOrigin()
     harness = await startHandler({ ingress: [{ service: `http://127.0.0.1:${port}` }] })
@@ -105,8 +162,9 @@ describe('forwardUpgrade', () => {
     cleanups.push(front.close)
 
     const socket = new WebSocket(`ws://127.0.0.1:${front.port}/socket`)
-    cleanups.push(() => socket.terminate())
-    const [, res] = (await once(socket, 'unexpected-response')) as [unknown, { statusCode: number }]
+    cleanups.push(() => stopClient(socket))
+    const answered = once(socket, 'unexpected-response')
+    const [, res] = (await answered) as [unknown, { statusCode: number }]
 
     expect(res.statusCode).toBe(426)
   })

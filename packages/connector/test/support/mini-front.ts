@@ -11,7 +11,12 @@ import type { HeaderList, MuxSession } from '@keyway/protocol'
  */
 export async function startMiniFront(session: MuxSession, host = 'app.test') {
   const server = http.createServer((_req, res) => res.writeHead(404).end())
+  // An upgraded socket leaves the server's connection list, so closeAllConnections() does
+  // not reach it and server.close() would wait for it forever.
+  const upgraded = new Set<Socket>()
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, rest: Buffer) => {
+    upgraded.add(socket)
+    socket.once('close', () => upgraded.delete(socket))
     void carry(session, host, req, socket, rest)
   })
   server.listen(0, '127.0.0.1')
@@ -20,6 +25,7 @@ export async function startMiniFront(session: MuxSession, host = 'app.test') {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const socket of upgraded) socket.destroy()
         server.closeAllConnections()
         server.close(() => resolve())
       }),
@@ -39,7 +45,15 @@ async function carry(
     headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string])
   }
   const stream = session.open(
-    { kind: 'upgrade', reqId: randomUUID(), host, method: req.method ?? 'GET', target: req.url ?? '/', headers, hasBody: true },
+    {
+      kind: 'upgrade',
+      reqId: randomUUID(),
+      host,
+      method: req.method ?? 'GET',
+      target: req.url ?? '/',
+      headers,
+      hasBody: true,
+    },
     { hasBody: true },
   )
   let reply
