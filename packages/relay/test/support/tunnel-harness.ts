@@ -35,6 +35,8 @@ export interface TunnelHarnessOptions {
   connector?: boolean
   limits?: Record<string, number>
   gracePeriodMs?: number
+  /** Ingress rules of the default connector; everything to the origin when omitted. */
+  ingress?: (origin: HttpOrigin) => unknown[]
 }
 
 /**
@@ -107,6 +109,10 @@ export async function startTunnel(options: TunnelHarnessOptions = {}): Promise<T
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
-  if (options.connector ?? true) await harness.startConnector()
+  if (options.connector ?? true) {
+    await harness.startConnector(
+      options.ingress === undefined ? {} : { ingress: options.ingress(origin) },
+    )
+  }
   return harness
 }
