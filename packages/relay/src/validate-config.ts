@@ -123,7 +123,8 @@ function readTls(
   for (const part of ['cert', 'key']) {
     const value = raw[part]
     if (typeof value !== 'string' || value.trim() === '') {
-      problems.add(`${key}.${part}`, `must be the path of a PEM file, got ${describe(value)}; ` +
+      const got = value === undefined ? 'it is missing' : `got ${describe(value)}`
+      problems.add(`${key}.${part}`, `must be the path of a PEM file, ${got}; ` +
         `${fix} (relative paths start at the config file's folder)`)
       continue
     }
