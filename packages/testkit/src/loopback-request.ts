@@ -64,6 +64,10 @@ export function request(url: string | URL, options: RequestOptions = {}): Promis
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
   const headers = headerLines(options.headers)
+  // Headers given as a flat list make Node send no Host of its own; HTTP/1.1 requires one.
+  if (!headers.some(([name]) => name.toLowerCase() === 'host')) {
+    headers.unshift(['Host', target.host])
+  }
   const cookie = options.jar?.cookieHeader(target)
   if (cookie !== undefined && !headers.some(([name]) => name.toLowerCase() === 'cookie')) {
     headers.push(['cookie', cookie])
