@@ -1,0 +1,297 @@
+/**
+ * Keyway's benchmark: each figure measured three ways in one run, direct to the origin,
+ * through a baseline of two bare Node TCP forwarders in series, and through a real relay and
+ * connector (the built `keyway` CLI). Prints a table and writes bench-results.json.
+ *
+ *   npm run bench [-- --quick] [-- --out FILE]
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs'
+import * as http from 'node:http'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import {
+  bulkDownload,
+  bulkUpload,
+  concurrentDownloads,
+  openManyWebSockets,
+  sequentialLatency,
+  smallRequests,
+  webSocketEcho,
+  type BenchPath,
+} from './bench/measure.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const cli = path.join(root, 'packages/cli/bin/keyway.js')
+const quick = process.argv.includes('--quick')
+const outIndex = process.argv.indexOf('--out')
+const outFile = outIndex > 0 ? (process.argv[outIndex + 1] ?? '') : 'bench-results.json'
+const GiB = 1024 * 1024 * 1024
+const MiB = 1024 * 1024
+
+const settings = quick
+  ? { bulkBytes: 128 * MiB, concurrent: 64, concurrentBytes: 2 * MiB, loadSeconds: 3,
+      sequential: 500, echoSeconds: 2, idleStreams: 1_000 }
+  : { bulkBytes: GiB, concurrent: 64, concurrentBytes: 16 * MiB, loadSeconds: 10,
+      sequential: 3_000, echoSeconds: 5, idleStreams: 10_000 }
+
+const children: ChildProcess[] = []
+const work = mkdtempSync(path.join(os.tmpdir(), 'keyway-bench-'))
+
+function start(name: string, args: string[]): ChildProcess {
+  const log = openSync(path.join(work, `${name}.log`), 'a')
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log], cwd: root })
+  children.push(child)
+  return child
+}
+
+async function startReporting(name: string, script: string, args: string[] = []) {
+  const child = start(name, ['--import', 'tsx', path.join(root, 'scripts/bench', script), ...args])
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const [line] = (await once(lines, 'line')) as [string]
+  return { child, port: (JSON.parse(line) as { port: number }).port }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function rssMiB(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN)
+  return kib / 1024
+}
+
+async function status(target: BenchPath): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host: '127.0.0.1', port: target.port, path: '/small', headers: { host: target.host } },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      },
+    )
+    req.on('error', () => resolve(0))
+  })
+}
+
+async function waitUntilServing(target: BenchPath, timeoutMs = 20_000): Promise<number> {
+  const started = performance.now()
+  while (performance.now() - started < timeoutMs) {
+    if ((await status(target)) === 200) return performance.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`${target.host} did not answer 200 within ${timeoutMs} ms`)
+}
+
+async function tokenFor(config: string, tunnel: string): Promise<string> {
+  const child = spawn(process.execPath, [cli, 'tunnel', 'token', tunnel, '--config', config], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let out = ''
+  child.stdout.on('data', (data: Buffer) => {
+    out += data.toString()
+  })
+  const [code] = (await once(child, 'exit')) as [number]
+  if (code !== 0) throw new Error(`keyway tunnel token exited ${code}`)
+  return out.trim()
+}
+
+async function startKeyway(originPort: number) {
+  const [publicPort, tunnelPort] = [await freePort(), await freePort()]
+  const relayConfig = path.join(work, 'relay.yaml')
+  writeFileSync(
+    relayConfig,
+    [
+      `listen: 127.0.0.1:${publicPort}`,
+      `tunnelListen: 127.0.0.1:${tunnelPort}`,
+      `dataDir: ${path.join(work, 'data')}`,
+      'tunnels:',
+      '  - name: bench',
+      '    hostnames: [bench.localhost]',
+      '  - name: connect',
+      '    hostnames: [connect.localhost]',
+      '',
+    ].join('\n'),
+  )
+  const relay = start('relay', [cli, 'relay', '--config', relayConfig, '--log-level', 'warn'])
+  const connectorConfig = (host: string) => {
+    const file = path.join(work, `connector-${host}.yaml`)
+    writeFileSync(
+      file,
+      [
+        `relay: ws://127.0.0.1:${tunnelPort}`,
+        'ingress:',
+        `  - hostname: ${host}`,
+        `    service: http://127.0.0.1:${originPort}`,
+        '  - service: http_status:404',
+        '',
+      ].join('\n'),
+    )
+    return file
+  }
+  const runConnector = (name: string, host: string, token: string) => {
+    const tokenFile = path.join(work, `${name}.token`)
+    writeFileSync(tokenFile, token, { mode: 0o600 })
+    return start(name, [
+      cli, 'tunnel', 'run', '--config', connectorConfig(host), '--token-file', tokenFile,
+      '--log-level', 'warn',
+    ])
+  }
+  const through: BenchPath = { name: 'keyway', port: publicPort, host: 'bench.localhost' }
+  const connectPath: BenchPath = { name: 'keyway', port: publicPort, host: 'connect.localhost' }
+  // The relay must be listening before a token is asked for, so that both see one dataDir.
+  await waitForStatus(through, [503, 200, 404])
+  const connector = runConnector('connector', 'bench.localhost', await tokenFor(relayConfig, 'bench'))
+  await waitUntilServing(through)
+  const connectToken = await tokenFor(relayConfig, 'connect')
+  return { relay, connector, through, connectPath, runConnector, connectToken }
+}
+
+async function waitForStatus(target: BenchPath, accepted: number[], timeoutMs = 20_000) {
+  const started = performance.now()
+  while (performance.now() - started < timeoutMs) {
+    if (accepted.includes(await status(target))) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`${target.host} on port ${target.port} did not come up`)
+}
+
+type Row = Record<string, number>
+
+async function measureAll(paths: BenchPath[]): Promise<Record<string, Row>> {
+  const results: Record<string, Row> = {}
+  for (const target of paths) {
+    const row: Row = {}
+    process.stderr.write(`bench: ${target.name}\n`)
+    row.downloadMiBs = await bulkDownload(target, settings.bulkBytes)
+    row.uploadMiBs = await bulkUpload(target, settings.bulkBytes)
+    row.concurrentMiBs = await concurrentDownloads(
+      target, settings.concurrent, settings.concurrentBytes,
+    )
+    const load = await smallRequests(target, 32, settings.loadSeconds)
+    row.requestsPerSecond = load.requestsPerSecond
+    row.loadP50Ms = load.p50Ms
+    row.loadP99Ms = load.p99Ms
+    row.loadErrors = load.errors
+    const latency = await sequentialLatency(target, settings.sequential)
+    row.sequentialP50Us = latency.p50Us
+    row.sequentialP99Us = latency.p99Us
+    row.wsMessagesPerSecond = await webSocketEcho(target, settings.echoSeconds)
+    results[target.name] = row
+  }
+  return results
+}
+
+function fmt(value: number | undefined, digits = 0): string {
+  return value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits)
+}
+
+function printTable(results: Record<string, Row>, memory: Row): void {
+  const names = Object.keys(results)
+  const rows: Array<[string, string, number]> = [
+    ['bulk download, 1 stream', 'downloadMiBs', 1],
+    ['bulk upload, 1 stream', 'uploadMiBs', 1],
+    [`${settings.concurrent} concurrent downloads`, 'concurrentMiBs', 1],
+    ['32 conns small requests', 'requestsPerSecond', 0],
+    ['  p50 latency (ms)', 'loadP50Ms', 2],
+    ['  p99 latency (ms)', 'loadP99Ms', 2],
+    ['sequential p50 (us)', 'sequentialP50Us', 0],
+    ['sequential p99 (us)', 'sequentialP99Us', 0],
+    ['WebSocket echo 1 KiB msg/s', 'wsMessagesPerSecond', 0],
+  ]
+  const header = ['figure'.padEnd(30), ...names.map((n) => n.padStart(10)), 'keyway/baseline']
+  console.log(header.join(' '))
+  for (const [label, key, digits] of rows) {
+    const values = names.map((n) => results[n]?.[key])
+    const ratio = (results.keyway?.[key] ?? NaN) / (results.baseline?.[key] ?? NaN)
+    console.log(
+      [label.padEnd(30), ...values.map((v) => fmt(v, digits).padStart(10)), fmt(ratio, 2)]
+        .join(' '),
+    )
+  }
+  const direct = results.direct
+  const baseline = results.baseline
+  const keyway = results.keyway
+  if (direct && baseline && keyway) {
+    const added = (row: Row) => (row.sequentialP50Us ?? NaN) - (direct.sequentialP50Us ?? NaN)
+    console.log(
+      `added median latency (us): baseline ${fmt(added(baseline))}, keyway ${fmt(added(keyway))}`,
+    )
+  }
+  console.log('memory (MiB RSS) and connect time:')
+  for (const [key, value] of Object.entries(memory)) console.log(`  ${key.padEnd(34)} ${fmt(value, 1)}`)
+}
+
+async function main(): Promise<void> {
+  const origin = await startReporting('origin', 'origin.ts')
+  const second = await startReporting('forwarder-2', 'forwarder.ts', [String(origin.port)])
+  const first = await startReporting('forwarder-1', 'forwarder.ts', [String(second.port)])
+  const keyway = await startKeyway(origin.port)
+  const paths: BenchPath[] = [
+    { name: 'direct', port: origin.port, host: 'bench.localhost' },
+    { name: 'baseline', port: first.port, host: 'bench.localhost' },
+    keyway.through,
+  ]
+
+  const memory: Row = {}
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  memory.relayIdleMiB = rssMiB(keyway.relay)
+  memory.connectorIdleMiB = rssMiB(keyway.connector)
+
+  const connectChild = keyway.runConnector(
+    'connect-connector', 'connect.localhost', keyway.connectToken,
+  )
+  memory.connectMs = await waitUntilServing(keyway.connectPath)
+  connectChild.kill('SIGKILL')
+
+  const results = await measureAll(paths)
+
+  process.stderr.write(`bench: ${settings.idleStreams} idle WebSockets through keyway\n`)
+  const before = rssMiB(keyway.relay) + rssMiB(keyway.connector)
+  const sockets = await openManyWebSockets(keyway.through, settings.idleStreams)
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  memory.relayWithStreamsMiB = rssMiB(keyway.relay)
+  memory.connectorWithStreamsMiB = rssMiB(keyway.connector)
+  const after = memory.relayWithStreamsMiB + memory.connectorWithStreamsMiB
+  memory.bytesPerStreamKiB = ((after - before) * 1024) / settings.idleStreams
+  for (const ws of sockets) ws.terminate()
+
+  printTable(results, memory)
+  const report = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    settings,
+    results,
+    memory,
+  }
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`)
+  console.log(`results written to ${outFile}`)
+}
+
+function cleanUp(): void {
+  for (const child of children) child.kill('SIGKILL')
+  rmSync(work, { recursive: true, force: true })
+}
+
+main().then(
+  () => {
+    cleanUp()
+    process.exit(0)
+  },
+  (err: unknown) => {
+    console.error(err)
+    console.error(`logs kept in ${work}`)
+    for (const child of children) child.kill('SIGKILL')
+    process.exit(1)
+  },
+)
