@@ -1,4 +1,5 @@
 import type * as http from 'node:http'
+import { STATUS_CODES } from 'node:http'
 import {
   DIAL_ERROR_HEADER,
   ProtocolError,
@@ -70,8 +71,12 @@ export function forwardHttp(forward: HttpForward): void {
   if (!opened.ok) return answer(record, res, opened.status, opened.code, opened.message)
   const { stream } = opened
   record.link = opened.link
+  let timer: NodeJS.Timeout | undefined
 
+  req.on('error', () => {})
+  res.on('error', () => {})
   res.once('close', () => {
+    clearTimeout(timer)
     if (res.writableFinished) return
     record.outcome ??= 'client-aborted'
     stream.reset(ResetCode.cancel)
@@ -80,7 +85,7 @@ export function forwardHttp(forward: HttpForward): void {
   else req.resume()
   stream.onInfo((info) => relayInfo(res, info))
 
-  const timer = setTimeout(() => {
+  timer = setTimeout(() => {
     if (res.headersSent) return
     stream.reset(ResetCode.cancel)
     answer(record, res, 504, RelayAnswerCode.streamFailed, 'the connector did not answer ' +
@@ -152,7 +157,8 @@ function relayReply(forward: HttpForward, stream: OutgoingStream, reply: ReplyHe
   if (reply.error !== undefined) headers.push([DIAL_ERROR_HEADER, reply.error.code])
   try {
     if (reply.status < 200 || reply.status > 599) throw new RangeError('status out of range')
-    res.writeHead(reply.status, reply.statusMessage ?? '', flattenPairs(headers))
+    const reason = reply.statusMessage || STATUS_CODES[reply.status] || ''
+    res.writeHead(reply.status, reason, flattenPairs(headers))
   } catch (err) {
     stream.reset(ResetCode.protocol)
     forward.log.warn({ [LogField.reqId]: record.reqId, [LogField.err]: err }, 'bad reply head')

@@ -11,6 +11,7 @@ import { forwardHttp } from './http-proxy.js'
 import { LogField } from './log-fields.js'
 import { RequestRecord } from './request-record.js'
 import type { HostRouter } from './router.js'
+import { TcpBridge, forwardTcpUpgrade, offersTcpSubprotocol } from './tcp-bridge.js'
 import type { TunnelRegistry } from './tunnel-registry.js'
 import { forwardUpgrade } from './upgrade-proxy.js'
 
@@ -42,6 +43,7 @@ export class PublicFront {
   private inFlight = 0
   private draining = false
   private readonly idleWaiters = new Set<() => void>()
+  private readonly tcpBridge = new TcpBridge()
 
   constructor(options: PublicFrontOptions) {
     this.options = options
@@ -157,6 +159,10 @@ export class PublicFront {
     if (route === undefined) {
       return answerUpgrade(record, socket, 404, RelayAnswerCode.unknownHost,
         `no tunnel serves the host "${record.host}"`)
+    }
+    if (offersTcpSubprotocol(req)) {
+      return forwardTcpUpgrade({ record, req, socket, rest, tunnel: route.tunnel,
+        registry: this.options.registry, bridge: this.tcpBridge, log: this.options.log })
     }
     forwardUpgrade({
       record,

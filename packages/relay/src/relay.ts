@@ -140,6 +140,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (!finished) {
       log.warn({ activeRequests: front.activeRequests }, 'grace period over; cutting requests')
     }
+    // Sessions close with GOAWAY once their last stream ends; a stuck one is cut after 1 s.
+    await Promise.race([endpoint.closeGracefully(), delay(1_000)])
     await closeNow()
     await Promise.all([publicClosed, tunnelClosed])
     log.info('relay drained')
@@ -209,4 +211,8 @@ function urlHost(address: ListenAddress): string {
   const host =
     address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host
   return host.includes(':') ? `[${host}]:${address.port}` : `${host}:${address.port}`
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

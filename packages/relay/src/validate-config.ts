@@ -26,7 +26,8 @@ const topLevelKeys = [
 const second = 1_000
 const hour = 3_600 * second
 const limitRules: Record<keyof RelayLimits, IntegerRule> = {
-  maxHeaderBytes: { min: 1_024, max: 1024 * 1024, example: 16_384 },
+  // The forwarded head must fit the tunnel's header block limit once encoded.
+  maxHeaderBytes: { min: 1_024, max: 64 * 1024, example: 16_384 },
   headersTimeoutMs: { min: 100, max: hour, example: 30_000 },
   requestTimeoutMs: { min: 0, max: 24 * hour, example: 300_000 },
   keepAliveTimeoutMs: { min: 100, max: hour, example: 5_000 },
