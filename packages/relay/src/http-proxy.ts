@@ -149,7 +149,11 @@ function relayReply(forward: HttpForward, stream: OutgoingStream, reply: ReplyHe
   if (reply.error !== undefined) {
     record.code = reply.error.code
     forward.log.error(
-      { [LogField.reqId]: record.reqId, [LogField.code]: reply.error.code, cause: reply.error.message },
+      {
+        [LogField.reqId]: record.reqId,
+        [LogField.code]: reply.error.code,
+        cause: reply.error.message,
+      },
       'origin request failed at the connector',
     )
   }

@@ -10,7 +10,12 @@ export {
   type TunnelRoute,
 } from './config.js'
 export { ConfigError, RelayAnswerCode, RelayError, RelayErrorCode } from './errors.js'
-export { TOKEN_FILE, TOKEN_PREFIX, TunnelTokens, type TunnelTokensOptions } from './tunnel-tokens.js'
+export {
+  TOKEN_FILE,
+  TOKEN_PREFIX,
+  TunnelTokens,
+  type TunnelTokensOptions,
+} from './tunnel-tokens.js'
 export { startRelay, type Relay, type RelayOptions } from './relay.js'
 export type { GateDecision, GateRequest, RequestGate } from './gate.js'
 export { isAccessHeader } from './gate.js'

@@ -20,7 +20,8 @@ export class Problems {
 
   /** Records a problem with the field at `path` (for example `tunnels[2].name`). */
   add(path: string, message: string): void {
-    this.lines.push(path === '' ? `${this.file}: ${message}` : `${this.file}: "${path}" ${message}`)
+    const where = path === '' ? '' : ` "${path}"`
+    this.lines.push(`${this.file}:${where} ${message}`)
   }
 
   /** Records keys of `object` that are not in `known`, suggesting the closest known key. */

@@ -45,7 +45,7 @@ export class TunnelEndpoint {
       noServer: true,
       perMessageDeflate: false,
       maxPayload: options.limits.maxTunnelMessageBytes,
-      handleProtocols: (protocols) => (protocols.has(TUNNEL_SUBPROTOCOL) ? TUNNEL_SUBPROTOCOL : false),
+      handleProtocols: (offered) => (offered.has(TUNNEL_SUBPROTOCOL) ? TUNNEL_SUBPROTOCOL : false),
     })
   }
 
@@ -147,7 +147,9 @@ export class TunnelEndpoint {
     let link: TunnelLink | undefined
     let pinger: NodeJS.Timeout | undefined
 
-    mux.on('sessionError', (err: unknown) => log.warn({ [LogField.err]: err }, 'tunnel session error'))
+    mux.on('sessionError', (err: unknown) => {
+      log.warn({ [LogField.err]: err }, 'tunnel session error')
+    })
     mux.on('goaway', () => log.info('connector draining: no new streams on this connection'))
     mux.once('close', () => {
       clearTimeout(pinger)

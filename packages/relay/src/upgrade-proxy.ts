@@ -95,7 +95,11 @@ export function forwardUpgrade(forward: UpgradeForward): void {
   )
 }
 
-function relayPlainAnswer(forward: UpgradeForward, stream: OutgoingStream, reply: ReplyHead): void {
+function relayPlainAnswer(
+  forward: UpgradeForward,
+  stream: OutgoingStream,
+  reply: ReplyHead,
+): void {
   const { record, socket } = forward
   record.status = reply.status
   record.code = reply.error?.code

@@ -177,8 +177,8 @@ function readTunnelName(
   position: number,
 ): string | undefined {
   if (typeof raw !== 'string' || !tunnelNamePattern.test(raw)) {
-    problems.add(`${at}.name`, `must be 1-128 letters, digits, "_" or "-", got ${describe(raw)}; ` +
-      'for example "name: app"')
+    problems.add(`${at}.name`, 'must be 1-128 letters, digits, "_" or "-", got ' +
+      `${describe(raw)}; for example "name: app"`)
     return undefined
   }
   const earlier = names.get(raw)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import * as http from 'node:http'
+import * as net from 'node:net'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -76,7 +77,8 @@ describe('forwardHttp', () => {
 
   it('carries a chunked request body of several MiB intact', async () => {
     const body = patternBytes(3, 3 * 1024 * 1024)
-    const chunks = Array.from({ length: 48 }, (_, i) => body.subarray(i * 65_536, (i + 1) * 65_536))
+    const size = 65_536
+    const chunks = Array.from({ length: 48 }, (_, i) => body.subarray(i * size, (i + 1) * size))
     const res = await send(port, { method: 'PUT', path: '/chunked', body: Readable.from(chunks) })
     const echo = JSON.parse(res.body.toString()) as EchoReply
 
@@ -317,6 +319,32 @@ describe('forwardHttp', () => {
     expect(res.body.toString()).toContain('the origin refused the connection')
   })
 
+  it('answers 431 to a request head above the limit and serves the next request', async () => {
+    const big = await send(port, { path: '/big', headers: ['X-Big', 'x'.repeat(20_000)] })
+    const next = await send(port, { path: '/after-big' })
+
+    expect(big.status).toBe(431)
+    expect(next.status).toBe(200)
+  })
+
+  it('answers 400 to a request without Host and serves the next request', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end('GET / HTTP/1.0\r\n\r\n')
+      })
+      const chunks: Buffer[] = []
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+      socket.once('error', reject)
+      socket.once('close', () => {
+        resolve(Number(/^HTTP\/1\.\d (\d{3})/.exec(Buffer.concat(chunks).toString())?.[1]))
+      })
+    })
+    const next = await send(port, { path: '/after-no-host' })
+
+    expect(status).toBe(400)
+    expect(next.status).toBe(200)
+  })
+
   it('routes a wildcard hostname to its tunnel', async () => {
     const res = await send(port, { host: 'api.app.test', path: '/wild' })
     const echo = JSON.parse(res.body.toString()) as EchoReply
@@ -354,7 +382,11 @@ describe('forwardHttp', () => {
     const byPath = (path: string) => h.relayLog.find('request').find((line) => line.path === path)
     await waitFor(() => byPath('/log-502') !== undefined && byPath('/log-503') !== undefined)
 
-    expect(byPath('/log-502')).toMatchObject({ level: 50, status: 502, code: 'ERR_ORIGIN_REFUSED' })
+    expect(byPath('/log-502')).toMatchObject({
+      level: 50,
+      status: 502,
+      code: 'ERR_ORIGIN_REFUSED',
+    })
     expect(byPath('/log-503')).toMatchObject({ status: 503, code: 'ERR_TUNNEL_UNAVAILABLE' })
   })
 })

@@ -111,7 +111,8 @@ describe('TunnelEndpoint with several connectors', () => {
   it('spreads requests over connectors that share a token', async () => {
     const port = h.relay.publicAddress.port
     for (let i = 0; i < 16; i++) await send(port, { path: `/spread/${i}` })
-    const lines = () => h.relayLog.find('request').filter((l) => String(l.path).startsWith('/spread/'))
+    const lines = () =>
+      h.relayLog.find('request').filter((l) => String(l.path).startsWith('/spread/'))
     await waitFor(() => lines().length === 16)
     const connectors = new Set(lines().map((line) => line.connectorId))
 
@@ -123,7 +124,9 @@ describe('TunnelEndpoint with several connectors', () => {
     const [first, second] = h.connectors
     if (first === undefined || second === undefined) throw new Error('two connectors expected')
     await first.drain()
-    await waitFor(() => h.relay.registry.list('app').every((l) => l.connectorId !== first.connectorId))
+    const links = () => h.relay.registry.list('app')
+    const gone = () => links().every((link) => link.connectorId !== first.connectorId)
+    await waitFor(gone)
 
     const port = h.relay.publicAddress.port
     const answers = await Promise.all(

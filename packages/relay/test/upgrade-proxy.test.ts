@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { loopbackLookup } from '@keyway/testkit'
@@ -68,7 +69,7 @@ describe('forwardUpgrade', () => {
   it('refuses an upgrade for an unknown host with 404', async () => {
     const ws = connect('nowhere.test')
     ws.on('error', () => {})
-    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage]
+    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage]
     res.resume()
 
     expect(res.statusCode).toBe(404)
@@ -78,7 +79,7 @@ describe('forwardUpgrade', () => {
   it('refuses an upgrade for a tunnel without connector with 503', async () => {
     const ws = connect('idle.test')
     ws.on('error', () => {})
-    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage]
+    const [, res] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage]
     res.resume()
 
     expect(res.statusCode).toBe(503)

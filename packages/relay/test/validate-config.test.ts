@@ -91,7 +91,8 @@ describe('validateRelayConfig', () => {
       'tls without key',
       { ...base, tls: { cert: 'c.pem' } },
       `${file}: "tls.key" must be the path of a PEM file, it is missing; write it as ` +
-        `"tls: { cert: cert.pem, key: key.pem }" (relative paths start at the config file's folder)`,
+        '"tls: { cert: cert.pem, key: key.pem }" (relative paths start at the config ' +
+        "file's folder)",
     ],
     [
       'a misspelt tls key',

@@ -24,7 +24,11 @@ export interface TunnelHarness {
   tokens: TunnelTokens
   connectors: Connector[]
   /** Starts a connector for tunnel `app` and waits until one connection is registered. */
-  startConnector(options?: { token?: string; ingress?: unknown[]; wait?: boolean }): Promise<Connector>
+  startConnector(options?: {
+    token?: string
+    ingress?: unknown[]
+    wait?: boolean
+  }): Promise<Connector>
   close(): Promise<void>
 }
 
