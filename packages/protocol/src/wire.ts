@@ -135,3 +135,30 @@ export const TunnelCloseCode = {
   tooBig: 1009,
   revoked: 4001,
 } as const
+
+/**
+ * TCP over WebSocket, between the access client and the relay's public front (not the
+ * tunnel). The client upgrades on the app's hostname with this subprotocol; after the 101,
+ * binary messages carry the TCP bytes in order, and the text message {@link TCP_EOF_MESSAGE}
+ * means the sender has no more bytes (half-close). See docs/protocol.md.
+ */
+export const TCP_SUBPROTOCOL = 'keyway-tcp.v1'
+
+/** The one text message of a TCP session: the sender's end of output. */
+export const TCP_EOF_MESSAGE = 'eof'
+
+/**
+ * Close codes of a TCP session WebSocket. `normal` only once both sides sent their end of
+ * output; any other close ends the session as a reset. `resetBase + N` tells the client
+ * that the tunnel stream was reset with HTTP/2 error code N (see `ResetCode`).
+ */
+export const TcpCloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 1002,
+  tooBig: 1009,
+  internal: 1011,
+  resetBase: 4000,
+  idleTimeout: 4100,
+  maxDuration: 4101,
+} as const

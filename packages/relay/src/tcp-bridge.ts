@@ -343,6 +343,11 @@ function spliceSession(
       }
       clientEnded = true
       data.end()
+      // A Writable that is ending emits no 'drain': read on, to see the close frame.
+      if (waitingForDrain) {
+        waitingForDrain = false
+        ws.resume()
+      }
       return closeWhenBothEnded()
     }
     if (clientEnded) return protocolError('data after eof')
