@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type * as http from 'node:http'
+import * as http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { PROTOCOL_VERSION, TUNNEL_SUBPROTOCOL } from '@keyway/protocol'
@@ -138,6 +138,44 @@ describe('TunnelEndpoint with several connectors', () => {
 
     expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200, 200, 200])
     expect(lines().every((line) => line.connectorId === second.connectorId)).toBe(true)
+  })
+})
+
+describe('TunnelEndpoint with a connector that starts draining', () => {
+  let h: TunnelHarness
+
+  beforeAll(async () => {
+    h = await startTunnel()
+    await h.startConnector()
+  })
+  afterAll(async () => {
+    await h?.close()
+  })
+
+  it('keeps streams under way on a connection after GOAWAY but opens no new ones there', async () => {
+    const port = h.relay.publicAddress.port
+    const hung = http.get({ port, host: '127.0.0.1', path: '/hang?goaway=1',
+      headers: { host: 'app.test' }, agent: false })
+    hung.on('error', () => {})
+    await h.origin.waitForRequest((entry) => entry.url === '/hang?goaway=1')
+    const busy = h.relay.registry.list('app').find((link) => link.mux.activeStreams > 0)
+    const drainer = h.connectors.find((c) => c.connectorId === busy?.connectorId)
+    if (busy === undefined || drainer === undefined) throw new Error('no busy connection found')
+
+    const drained = drainer.drain()
+    await waitFor(() => busy.mux.draining)
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => send(port, { path: `/during-drain/${i}` })),
+    )
+    const lines = () =>
+      h.relayLog.find('request').filter((l) => String(l.path).startsWith('/during-drain/'))
+    await waitFor(() => lines().length === 6)
+
+    expect(h.relay.registry.list('app')).toContain(busy)
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200, 200, 200])
+    expect(lines().every((line) => line.connectorId !== drainer.connectorId)).toBe(true)
+    hung.destroy()
+    await drained
   })
 })
 
