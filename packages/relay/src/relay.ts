@@ -112,8 +112,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     log.warn('no access gate configured: every route is public')
   }
 
-  let closing: Promise<void> | undefined
-  const closeNow = async () => {
+  let draining: Promise<void> | undefined
+  let closed: Promise<void> | undefined
+  const closeNow = () => (closed ??= closeAll())
+  const closeAll = async () => {
     endpoint.stopAccepting()
     endpoint.destroy()
     publicServer.closeAllConnections()
@@ -155,12 +157,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     tunnelUrl,
     registry,
     drain(gracePeriodMs = config.gracePeriodMs) {
-      closing ??= runDrain(gracePeriodMs)
-      return closing
+      draining ??= runDrain(gracePeriodMs)
+      return draining
     },
     close() {
-      closing ??= closeNow().then(() => log.info('relay closed'))
-      return closing
+      if (closed === undefined) void closeNow().then(() => log.info('relay closed'))
+      return closeNow()
     },
   }
 }

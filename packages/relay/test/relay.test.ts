@@ -45,6 +45,25 @@ describe('startRelay', () => {
     expect(res.headers['keyway-error']).toBe('ERR_TUNNEL_BUSY')
   })
 
+  describe('#close', () => {
+    it('cuts a drain short: requests under way end at once', async () => {
+      h = await startTunnel({ gracePeriodMs: 60_000 })
+      const port = h.relay.publicAddress.port
+      const hanging = send(port, { path: '/hang?close=1' }).then(
+        () => 'complete',
+        () => 'cut',
+      )
+      await h.origin.waitForRequest((r) => r.url === '/hang?close=1')
+
+      const drained = h.relay.drain()
+      await h.relay.close()
+      await drained
+
+      expect(await hanging).toBe('cut')
+      expect(h.relayLog.find('relay drained')).toHaveLength(1)
+    })
+  })
+
   describe('#drain', () => {
     it('lets a request under way finish, then refuses new connections', async () => {
       h = await startTunnel({ gracePeriodMs: 10_000 })
