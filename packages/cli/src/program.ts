@@ -1,7 +1,10 @@
 import { Command } from 'commander'
 
+import { registerDemoCommand } from './commands/demo.js'
 import { registerIngressCommands } from './commands/ingress.js'
+import { registerRelayCommand } from './commands/relay.js'
 import { registerTunnelRunCommand } from './commands/tunnel-run.js'
+import { registerTunnelTokenCommands } from './commands/tunnel-token.js'
 import { commandOverview } from './help-text.js'
 import { CLI_VERSION } from './version.js'
 
@@ -17,11 +20,14 @@ export function createProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
 
+  registerRelayCommand(program)
   const tunnel = program
     .command('tunnel')
     .description('tunnel credentials, the connector, and its ingress rules')
+  registerTunnelTokenCommands(tunnel)
   registerTunnelRunCommand(tunnel)
   registerIngressCommands(tunnel)
+  registerDemoCommand(program)
 
   program.addHelpText('after', () => commandOverview(program))
   return program

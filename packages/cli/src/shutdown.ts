@@ -9,6 +9,8 @@ export interface ExitOnSignalsOptions {
   readonly component: string
   /** The graceful stop: stop taking work, let work under way finish, close. */
   readonly drain: () => Promise<void>
+  /** Last synchronous cleanup before a second signal ends the process without draining. */
+  readonly onForcedExit?: () => void
   /** Ends the process; `process.exit` when omitted. */
   readonly exit?: (code: number) => void
 }
@@ -32,7 +34,11 @@ export function exitOnSignals(options: ExitOnSignalsOptions): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (draining) {
       logger.warn({ signal, component }, 'second signal; exiting without draining')
-      finish(ExitCode.interrupted)
+      try {
+        options.onForcedExit?.()
+      } finally {
+        finish(ExitCode.interrupted)
+      }
       return
     }
     draining = true

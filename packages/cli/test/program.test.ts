@@ -17,9 +17,13 @@ describe('keyway', () => {
         .filter((line) => line.startsWith('  keyway '))
         .map((line) => /^ {2}(keyway .+?)\s{2,}\S/.exec(line)?.[1])
       expect(commands).toEqual([
+        'keyway relay --config <file>',
+        'keyway tunnel token <name> --config <file>',
+        'keyway tunnel rotate <name> --config <file>',
         'keyway tunnel run --config <file>',
         'keyway tunnel ingress validate --config <file>',
         'keyway tunnel ingress rule <url> --config <file>',
+        'keyway demo',
       ])
     })
   })

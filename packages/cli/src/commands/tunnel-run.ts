@@ -33,8 +33,17 @@ export async function runTunnel(options: TunnelRunOptions): Promise<void> {
   const logger = createConnectorLogger({ level: options.logLevel })
   const connector = new Connector({ config, token, logger })
 
-  exitOnSignals({ logger, component: 'connector', drain: () => connector.drain() })
-  await connector.start()
+  const release = exitOnSignals({
+    logger,
+    component: 'connector',
+    drain: () => connector.drain(),
+  })
+  try {
+    await connector.start()
+  } catch (err) {
+    release()
+    throw err
+  }
 }
 
 function withGracePeriod(config: ConnectorConfig, gracePeriodMs: number | undefined) {

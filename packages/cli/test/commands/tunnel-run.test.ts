@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { stopAll, tempDir, type ProcessHandle, type TempDir } from '@keyway/testkit'
+import { request, stopAll, tempDir, type ProcessHandle, type TempDir } from '@keyway/testkit'
 
 import { runKeyway, startKeyway, writeFile } from '../support/keyway.js'
+import { startTunnel, type RunningTunnel } from '../support/tunnel-setup.js'
 
 const logged = (handle: ProcessHandle, msg: string) =>
   handle.waitForJsonLine((line) => line['msg'] === msg)
@@ -19,7 +20,13 @@ beforeAll(() => {
   )
 })
 
-afterEach(stopAll)
+let tunnel: RunningTunnel | undefined
+
+afterEach(async () => {
+  await stopAll()
+  await tunnel?.held.origin.close()
+  tunnel = undefined
+})
 
 afterAll(async () => {
   await dir.remove()
@@ -117,6 +124,48 @@ describe('keyway tunnel run', () => {
       const draining = await logged(connector, 'connector draining')
       expect(draining['gracePeriodMs']).toBe(500)
       await logged(connector, 'stopped')
+    })
+  })
+
+  describe('through a relay', () => {
+    it('serves a public request from the origin', async () => {
+      tunnel = await startTunnel(dir.path)
+
+      const response = await request(`${tunnel.url}/hello`)
+
+      expect(response.status).toBe(200)
+      expect(response.text()).toBe('ok')
+    })
+
+    it('lets a request under way finish after SIGTERM, then exits 0', async () => {
+      tunnel = await startTunnel(dir.path)
+      const { connector, held } = tunnel
+      const response = request(`${tunnel.url}/held`)
+      await held.arrived
+
+      connector.kill('SIGTERM')
+      const draining = await logged(connector, 'connector draining')
+      held.release('finished while draining')
+
+      expect(draining['activeStreams']).toBe(1)
+      expect((await response).text()).toBe('finished while draining')
+      expect((await connector.waitForExit()).code).toBe(0)
+      await logged(connector, 'connector drained')
+    })
+
+    it('exits 130 at once on a second signal while a request is under way', async () => {
+      tunnel = await startTunnel(dir.path)
+      const { connector, held } = tunnel
+      const response = request(`${tunnel.url}/held`).catch((err: unknown) => err)
+      await held.arrived
+
+      connector.kill('SIGINT')
+      await logged(connector, 'connector draining')
+      connector.kill('SIGINT')
+
+      expect((await connector.waitForExit(5_000)).code).toBe(130)
+      // The relay answers for the connection that vanished under the request.
+      expect(await response).toMatchObject({ status: 502 })
     })
   })
 })

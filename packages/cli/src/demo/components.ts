@@ -1,0 +1,122 @@
+import { Connector, createConnectorLogger, loadConnectorConfig } from '@keyway/connector'
+import { createRelayLogger, loadRelayConfig, startRelay, TunnelTokens } from '@keyway/relay'
+import { startDemoOrigin } from '@keyway/testkit/demo-origin'
+
+import { CliError, CliErrorCode } from '../errors.js'
+import type { LogLevel } from '../options.js'
+import { freeLoopbackPort, isAddressInUse } from './free-port.js'
+import {
+  demoTunnel,
+  writeDemoConnectorConfig,
+  writeDemoRelayConfig,
+  writeDemoToken,
+  type DemoWorkspace,
+} from './workspace.js'
+
+/** One thing the demo started; stopped in the reverse order of starting. */
+export interface DemoComponent {
+  readonly name: string
+  stop(): Promise<void>
+}
+
+/** The demo web app behind the tunnel. */
+export interface DemoOriginComponent extends DemoComponent {
+  readonly url: string
+}
+
+/** The relay, with the ports it got. */
+export interface DemoRelayComponent extends DemoComponent {
+  readonly publicPort: number
+  readonly tunnelUrl: string
+  readonly token: string
+  /** Set when the requested public port was taken and another was used. */
+  readonly portNote: string | undefined
+  /** True once the relay routes the demo tunnel to a registered connection. */
+  tunnelLive(): boolean
+}
+
+const listenAttempts = 3
+const connectorReadyTimeoutMs = 15_000
+const pollIntervalMs = 20
+
+/** Starts the demo origin on a free loopback port. */
+export async function startOriginComponent(): Promise<DemoOriginComponent> {
+  const origin = await startDemoOrigin({ host: '127.0.0.1', port: 0 })
+  return { name: 'demo origin', url: origin.url, stop: () => origin.close() }
+}
+
+/**
+ * Writes `relay.yaml` and starts the relay on `publicPort` (a free port instead when that
+ * one is taken), then creates the demo tunnel's token.
+ */
+export async function startRelayComponent(
+  workspace: DemoWorkspace,
+  options: { publicPort: number; logLevel: LogLevel },
+): Promise<DemoRelayComponent> {
+  const logger = createRelayLogger({ level: options.logLevel })
+  let publicPort = options.publicPort
+  let portNote: string | undefined
+  for (let attempt = 1; ; attempt++) {
+    writeDemoRelayConfig(workspace, { publicPort, tunnelPort: await freeLoopbackPort() })
+    const config = await loadRelayConfig(workspace.relayConfig)
+    try {
+      const relay = await startRelay({ config, logger })
+      const token = TunnelTokens.open(config.dataDir).tokenFor(demoTunnel.name)
+      writeDemoToken(workspace, token)
+      return {
+        name: 'relay',
+        publicPort: relay.publicAddress.port,
+        tunnelUrl: relay.tunnelUrl,
+        token,
+        portNote,
+        tunnelLive: () => relay.registry.pick(demoTunnel.name) !== undefined,
+        stop: () => relay.drain(config.gracePeriodMs),
+      }
+    } catch (err) {
+      if (!isAddressInUse(err) || attempt === listenAttempts) throw err
+      if (publicPort === options.publicPort && publicPort !== 0) {
+        const next = await freeLoopbackPort()
+        portNote = `port ${publicPort} is taken, so the relay listens on ${next} instead`
+        publicPort = next
+      }
+    }
+  }
+}
+
+/**
+ * Writes `connector.yaml` and runs the real connector in this process: it dials the relay
+ * over the tunnel endpoint like any other connector. Resolves once the relay routes the
+ * tunnel to it.
+ */
+export async function startConnectorComponent(
+  workspace: DemoWorkspace,
+  relay: DemoRelayComponent,
+  options: { originUrl: string; logLevel: LogLevel },
+): Promise<DemoComponent> {
+  writeDemoConnectorConfig(workspace, { tunnelUrl: relay.tunnelUrl, originUrl: options.originUrl })
+  const config = loadConnectorConfig(workspace.connectorConfig)
+  const logger = createConnectorLogger({ level: options.logLevel })
+  const connector = new Connector({ config, token: relay.token, logger })
+  await connector.start()
+  try {
+    await waitUntil(relay.tunnelLive, connectorReadyTimeoutMs)
+  } catch (err) {
+    await connector.stop()
+    throw err
+  }
+  return { name: 'connector', stop: () => connector.drain() }
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) {
+      throw new CliError(
+        CliErrorCode.demoFailed,
+        `the connector did not register with the relay within ${timeoutMs} ms; run with ` +
+          '"--log-level info" to see why',
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs))
+  }
+}

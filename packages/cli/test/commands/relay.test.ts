@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { request, stopAll, tempDir, type TempDir } from '@keyway/testkit'
+
+import { runKeyway, writeFile } from '../support/keyway.js'
+import {
+  logged,
+  startRelayProcess,
+  startTunnel,
+  writeRelayConfig,
+  type HeldOrigin,
+} from '../support/tunnel-setup.js'
+
+let dir: TempDir
+let held: HeldOrigin | undefined
+
+async function startTunnelHere() {
+  const tunnel = await startTunnel(dir.path)
+  held = tunnel.held
+  return tunnel
+}
+
+beforeEach(() => {
+  dir = tempDir('keyway-cli-relay-')
+})
+
+afterEach(async () => {
+  await stopAll()
+  await held?.origin.close()
+  held = undefined
+  await dir.remove()
+})
+
+describe('keyway relay', () => {
+  it('exits 1 on a config typo without listening', async () => {
+    const config = writeFile(
+      dir.path,
+      'relay.yaml',
+      `listen: 127.0.0.1:0\ntunelListen: 127.0.0.1:0\ndataDir: ${dir.path}/data\ntunnels: []\n`,
+    )
+
+    const result = await runKeyway(['relay', '--config', config])
+
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe('')
+    expect(result.stderr.split('\n')).toEqual([
+      `error: invalid relay config ${config} (2 problems):`,
+      `  - ${config}: "tunelListen" is not a known key; did you mean "tunnelListen"?`,
+      `  - ${config}: "tunnelListen" is required; write it as host:port, for example ` +
+        '"tunnelListen: 0.0.0.0:8081"',
+    ])
+  })
+
+  it('logs its URLs as JSON, drains on SIGTERM and exits 0', async () => {
+    const relay = await startRelayProcess(writeRelayConfig(dir.path))
+
+    relay.handle.kill('SIGTERM')
+    const exit = await relay.handle.waitForExit()
+
+    expect(exit.code).toBe(0)
+    expect(relay.publicUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(relay.tunnelUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/_keyway\/tunnel$/)
+    await logged(relay.handle, 'relay drained')
+  })
+
+  it('lets a request under way finish after SIGTERM, then exits 0', async () => {
+    const { relay, url } = await startTunnelHere()
+    const response = request(`${url}/held`)
+    await held?.arrived
+
+    relay.handle.kill('SIGTERM')
+    await logged(relay.handle, 'relay draining')
+    held?.release('finished after the signal')
+
+    expect((await response).text()).toBe('finished after the signal')
+    expect((await relay.handle.waitForExit()).code).toBe(0)
+  })
+
+  it('exits 130 at once on a second signal while draining', async () => {
+    const { relay, url } = await startTunnelHere()
+    const response = request(`${url}/held`).catch((err: unknown) => err)
+    await held?.arrived
+
+    relay.handle.kill('SIGTERM')
+    await logged(relay.handle, 'relay draining')
+    relay.handle.kill('SIGINT')
+
+    expect((await relay.handle.waitForExit(5_000)).code).toBe(130)
+    await logged(relay.handle, 'second signal; exiting without draining')
+    expect(await response).toBeInstanceOf(Error)
+  })
+})
