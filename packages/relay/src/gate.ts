@@ -25,6 +25,11 @@ export type GateDecision =
       action: 'forward'
       /** Added to the forwarded request (after client-sent access headers are removed). */
       addHeaders?: HeaderList
+      /**
+       * Names (any case) of client-sent headers to drop before forwarding, for example the
+       * `Cookie` carrying the relay's session cookie; a cleaned copy goes in `addHeaders`.
+       */
+      removeHeaders?: readonly string[]
       identity?: { user?: string; app?: string }
     }
   | { action: 'respond'; status: number; headers?: HeaderList; body?: string | Buffer }

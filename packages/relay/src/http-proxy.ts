@@ -32,6 +32,7 @@ export interface HttpForward {
   readonly tunnel: string
   readonly proto: 'http' | 'https'
   readonly addHeaders: HeaderList | undefined
+  readonly removeHeaders: readonly string[] | undefined
   readonly registry: TunnelRegistry
   readonly responseTimeoutMs: number
   readonly log: Logger
@@ -60,6 +61,7 @@ export function forwardHttp(forward: HttpForward): void {
         proto: forward.proto,
         host: req.headers.host ?? record.host,
         addHeaders: forward.addHeaders,
+        removeHeaders: forward.removeHeaders,
       }),
       hasBody: framing.hasBody,
       mayHaveTrailers: framing.chunked,

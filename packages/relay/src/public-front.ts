@@ -32,7 +32,9 @@ const clientErrorStatus: Record<string, number> = {
 }
 
 /** A decision after which the request goes down a tunnel, or was answered already. */
-type Admission = { forward: true; addHeaders: HeaderList | undefined } | { forward: false }
+type Admission =
+  | { forward: true; addHeaders?: HeaderList; removeHeaders?: readonly string[] }
+  | { forward: false }
 
 /**
  * The public listener's request handling: canonical host, route, access gate, then a
@@ -137,6 +139,7 @@ export class PublicFront {
       tunnel: route.tunnel,
       proto: this.options.proto,
       addHeaders: admission.addHeaders,
+      removeHeaders: admission.removeHeaders,
       registry: this.options.registry,
       responseTimeoutMs: this.options.responseTimeoutMs,
       log: this.options.log,
@@ -172,6 +175,7 @@ export class PublicFront {
       tunnel: route.tunnel,
       proto: this.options.proto,
       addHeaders: admission.addHeaders,
+      removeHeaders: admission.removeHeaders,
       registry: this.options.registry,
       responseTimeoutMs: this.options.responseTimeoutMs,
       log: this.options.log,
@@ -186,7 +190,7 @@ export class PublicFront {
     target: http.ServerResponse | Duplex,
   ): Promise<Admission> {
     const { gate } = this.options
-    if (gate === undefined) return { forward: true, addHeaders: undefined }
+    if (gate === undefined) return { forward: true }
     const request: GateRequest = {
       req,
       res,
@@ -211,7 +215,11 @@ export class PublicFront {
     if (decision.action === 'forward') {
       record.user = decision.identity?.user
       record.app = decision.identity?.app
-      return { forward: true, addHeaders: decision.addHeaders }
+      return {
+        forward: true,
+        ...(decision.addHeaders === undefined ? {} : { addHeaders: decision.addHeaders }),
+        ...(decision.removeHeaders === undefined ? {} : { removeHeaders: decision.removeHeaders }),
+      }
     }
     if (decision.action === 'handled') return { forward: false }
     record.status = decision.status

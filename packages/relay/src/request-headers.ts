@@ -59,14 +59,16 @@ export interface ForwardFacts {
   /** The Host header as the client sent it. */
   readonly host: string
   /** Added after the client's headers (the gate's identity headers). */
-  readonly addHeaders?: HeaderList
+  readonly addHeaders?: HeaderList | undefined
+  /** Client-sent header names (any case) the gate wants dropped. */
+  readonly removeHeaders?: readonly string[] | undefined
   /** Keep `Connection: Upgrade` and `Upgrade` (WebSocket handshakes). */
   readonly upgrade?: boolean
 }
 
 /**
- * The header list forwarded down the tunnel: the client's lines without hop-by-hop headers
- * and without access headers only the gate may set, then `X-Forwarded-For` (the client's
+ * The header list forwarded down the tunnel: the client's lines without hop-by-hop headers,
+ * without access headers only the gate may set and without those the gate removes, then `X-Forwarded-For` (the client's
  * address appended to any earlier list), `X-Forwarded-Proto`, `X-Forwarded-Host`, and
  * the gate's headers.
  */
@@ -74,8 +76,10 @@ export function forwardedHeaders(raw: readonly string[], facts: ForwardFacts): H
   const pairs = pairsFromRaw(raw)
   const upgradeValue = facts.upgrade === true ? headerValue(pairs, 'upgrade') : undefined
   const priorFor: string[] = []
+  const removed = new Set((facts.removeHeaders ?? []).map((name) => name.toLowerCase()))
   const kept = withoutHopByHop(pairs).filter(([name, value]) => {
     const lower = name.toLowerCase()
+    if (removed.has(lower)) return false
     if (lower === 'x-forwarded-for') {
       priorFor.push(value)
       return false

@@ -29,6 +29,7 @@ export interface UpgradeForward {
   readonly tunnel: string
   readonly proto: 'http' | 'https'
   readonly addHeaders: HeaderList | undefined
+  readonly removeHeaders: readonly string[] | undefined
   readonly registry: TunnelRegistry
   readonly responseTimeoutMs: number
   readonly log: Logger
@@ -56,6 +57,7 @@ export function forwardUpgrade(forward: UpgradeForward): void {
         proto: forward.proto,
         host: req.headers.host ?? record.host,
         addHeaders: forward.addHeaders,
+        removeHeaders: forward.removeHeaders,
         upgrade: true,
       }),
       hasBody: true,

@@ -57,6 +57,23 @@ describe('PublicFront with an access gate', () => {
     expect(line()).toMatchObject({ user: 'ada@example.com', app: 'app', status: 200 })
   })
 
+  it('drops the client-sent headers the gate removes', async () => {
+    gate.decision = () => ({
+      action: 'forward',
+      removeHeaders: ['cookie'],
+      addHeaders: [['Cookie', 'theme=dark']],
+    })
+    const res = await send(port, {
+      path: '/cookie-clean',
+      headers: ['Cookie', 'keyway_session=s3cret; theme=dark', 'X-Other', 'kept'],
+    })
+    const echo = JSON.parse(res.body.toString()) as EchoReply
+    const cookies = echo.headers.filter(([name]) => name.toLowerCase() === 'cookie')
+
+    expect(cookies).toEqual([['Cookie', 'theme=dark']])
+    expect(echo.headers).toContainEqual(['X-Other', 'kept'])
+  })
+
   it('answers what the gate says without forwarding', async () => {
     gate.decision = () => ({
       action: 'respond',

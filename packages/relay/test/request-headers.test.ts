@@ -48,6 +48,21 @@ describe('forwardedHeaders', () => {
     ])
   })
 
+  it('drops the headers the gate removes, in any case', () => {
+    const headers = forwardedHeaders(['Host', 'h', 'COOKIE', 'a=1', 'Accept', '*/*'], {
+      ...facts,
+      removeHeaders: ['Cookie'],
+    })
+
+    expect(headers.map(([name]) => name)).toEqual([
+      'Host',
+      'Accept',
+      'X-Forwarded-For',
+      'X-Forwarded-Proto',
+      'X-Forwarded-Host',
+    ])
+  })
+
   it('keeps Connection: Upgrade and Upgrade for an upgrade', () => {
     const headers = forwardedHeaders(
       ['Host', 'h', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'],
