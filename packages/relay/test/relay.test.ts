@@ -1,5 +1,6 @@
 import * as http from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startRelay } from '../src/relay.js'
 import { send, waitFor } from './support/client.js'
 import { startTunnel, type TunnelHarness } from './support/tunnel-harness.js'
 
@@ -43,6 +44,22 @@ describe('startRelay', () => {
 
     expect(res.status).toBe(503)
     expect(res.headers['keyway-error']).toBe('ERR_TUNNEL_BUSY')
+  })
+
+  it('gets its connector back after a restart on the same ports', async () => {
+    h = await startTunnel()
+    const harness = h
+    const { publicAddress, tunnelAddress } = h.relay
+    await h.relay.close()
+
+    h.relay = await startRelay({
+      config: { ...h.config, listen: publicAddress, tunnelListen: tunnelAddress },
+      logger: h.relayLog.logger,
+    })
+    await waitFor(() => harness.relay.registry.list('app').length === 2, 10_000)
+    const res = await send(publicAddress.port, { path: '/after-restart' })
+
+    expect(res.status).toBe(200)
   })
 
   describe('#close', () => {

@@ -85,6 +85,20 @@ describe('TunnelEndpoint', () => {
     expect(result).toMatchObject({ status: 400, code: 'ERR_PROTOCOL_VERSION' })
   })
 
+  it('answers plain HTTP on the tunnel endpoint with 426', async () => {
+    const res = await send(h.relay.tunnelAddress.port, { path: '/_keyway/tunnel' })
+
+    expect(res.status).toBe(426)
+    expect(res.headers['keyway-error']).toBe('ERR_NOT_TUNNEL_ENDPOINT')
+  })
+
+  it('refuses a dial to another path with 404', async () => {
+    const url = h.relay.tunnelUrl.replace('/_keyway/tunnel', '/elsewhere')
+    const result = await dial(url, h.tokens.tokenFor('app'))
+
+    expect(result).toMatchObject({ status: 404, code: 'ERR_NOT_TUNNEL_ENDPOINT' })
+  })
+
   it('refuses the old token on the next dial after a rotation', async () => {
     const old = h.tokens.tokenFor('app')
     // Another process rotates: a second store over the same file.

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { loopbackLookup } from '@keyway/testkit'
+import { waitFor } from './support/client.js'
 import { startTunnel, type TunnelHarness } from './support/tunnel-harness.js'
 
 describe('forwardUpgrade', () => {
@@ -51,6 +52,21 @@ describe('forwardUpgrade', () => {
 
     expect(code).toBe(4321)
     expect(reason.toString()).toBe('done here')
+  })
+
+  it('logs the upgrade once it closed, with status 101 and the bytes carried', async () => {
+    const ws = new WebSocket(`ws://app.test:${port}/logged-ws`, { lookup: loopbackLookup })
+    await once(ws, 'open')
+    ws.send('ping')
+    await once(ws, 'message')
+    ws.close(1000)
+    await once(ws, 'close')
+    const line = () => h.relayLog.find('request').find((entry) => entry.path === '/logged-ws')
+    await waitFor(() => line() !== undefined)
+
+    expect(line()).toMatchObject({ kind: 'upgrade', status: 101, level: 30, tunnelId: 'app' })
+    expect(line()?.bytesIn).toBeGreaterThan(0)
+    expect(line()?.bytesOut).toBeGreaterThan(0)
   })
 
   it('carries a large message intact both ways', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@keyway/connector'
 import { startHttpOrigin, type HttpOrigin } from '@keyway/testkit'
 import type { RequestGate } from '../../src/gate.js'
+import type { RelayConfig } from '../../src/config.js'
 import { startRelay, type Relay } from '../../src/relay.js'
 import { TunnelTokens } from '../../src/tunnel-tokens.js'
 import { validateRelayConfig } from '../../src/validate-config.js'
@@ -17,7 +18,10 @@ import { captureLog, type CapturedLog } from './log-sink.js'
 
 /** A relay, an origin and (optionally) a connector joined by a real tunnel, on loopback. */
 export interface TunnelHarness {
+  /** The running relay; a test that restarts it puts the new one here. */
   relay: Relay
+  /** The config the relay was started with. */
+  config: RelayConfig
   relayLog: CapturedLog
   origin: HttpOrigin
   dataDir: string
@@ -76,6 +80,7 @@ export async function startTunnel(options: TunnelHarnessOptions = {}): Promise<T
 
   const harness: TunnelHarness = {
     relay,
+    config,
     relayLog,
     origin,
     dataDir,
@@ -84,7 +89,7 @@ export async function startTunnel(options: TunnelHarnessOptions = {}): Promise<T
     async startConnector(settings = {}) {
       const connectorConfig = validateConnectorConfig(
         {
-          relay: relay.tunnelUrl,
+          relay: harness.relay.tunnelUrl,
           haConnections: 2,
           ingress: settings.ingress ?? [{ service: origin.url }],
         },
@@ -102,13 +107,13 @@ export async function startTunnel(options: TunnelHarnessOptions = {}): Promise<T
       if (settings.wait ?? true) {
         await ready
         // The connector is ready when it answered; the relay records it a moment later.
-        await waitFor(() => relay.registry.list('app').length >= connectors.length)
+        await waitFor(() => harness.relay.registry.list('app').length >= connectors.length)
       }
       return connector
     },
     async close() {
       await Promise.all(connectors.map((connector) => connector.stop()))
-      await relay.close()
+      await harness.relay.close()
       await origin.close()
       rmSync(dataDir, { recursive: true, force: true })
     },
