@@ -46,6 +46,8 @@ export interface HttpForward {
  */
 export function forwardHttp(forward: HttpForward): void {
   const { record, req, res } = forward
+  // The client may have gone while the gate decided: nothing would cancel the stream then.
+  if (res.destroyed) return
   const framing = requestFraming(req.headers)
   const opened = openTunnelStream(
     forward.registry,

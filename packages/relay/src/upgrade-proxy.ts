@@ -43,6 +43,7 @@ export interface UpgradeForward {
  */
 export function forwardUpgrade(forward: UpgradeForward): void {
   const { record, req, socket } = forward
+  if (socket.destroyed) return
   const opened = openTunnelStream(
     forward.registry,
     forward.tunnel,

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type * as http from 'node:http'
+import * as http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { loopbackLookup, type EchoReply } from '@keyway/testkit'
@@ -11,9 +11,12 @@ import { startTunnel, type TunnelHarness } from './support/tunnel-harness.js'
 class ScriptedGate implements RequestGate {
   seen: GateRequest[] = []
   decision: (request: GateRequest) => GateDecision = () => ({ action: 'forward' })
+  /** When set, decisions wait for it. */
+  hold: Promise<void> | undefined
 
   async decide(request: GateRequest): Promise<GateDecision> {
     this.seen.push(request)
+    await this.hold
     return this.decision(request)
   }
 }
@@ -72,6 +75,27 @@ describe('PublicFront with an access gate', () => {
 
     expect(cookies).toEqual([['Cookie', 'theme=dark']])
     expect(echo.headers).toContainEqual(['X-Other', 'kept'])
+  })
+
+  it('forwards nothing for a client that left while the gate decided', async () => {
+    let release = () => {}
+    gate.hold = new Promise((resolve) => {
+      release = resolve
+    })
+    gate.decision = () => ({ action: 'forward' })
+    const req = http.get({ port, host: '127.0.0.1', path: '/left-early',
+      headers: { host: 'app.test' }, agent: false })
+    req.on('error', () => {})
+    await waitFor(() => gate.seen.some((request) => request.path === '/left-early'))
+    req.destroy()
+    const line = () => h.relayLog.find('request').find((entry) => entry.path === '/left-early')
+    await waitFor(() => line() !== undefined)
+    release()
+    gate.hold = undefined
+    await send(port, { path: '/after-left-early' })
+
+    expect(h.origin.requests.map((request) => request.url)).toContain('/after-left-early')
+    expect(h.origin.requests.map((request) => request.url)).not.toContain('/left-early')
   })
 
   it('answers what the gate says without forwarding', async () => {
