@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { loadConnectorConfig, matchIngress, renderIngressRules } from '@keyway/connector'
 
 import { CliError, CliErrorCode } from '../errors.js'

@@ -4,7 +4,7 @@ import { startDemoOrigin } from '@keyway/testkit/demo-origin'
 
 import { CliError, CliErrorCode } from '../errors.js'
 import type { LogLevel } from '../options.js'
-import { freeLoopbackPort, isAddressInUse } from './free-port.js'
+import { freeLoopbackPort, isAddressInUse, isLoopbackPortFree } from './free-port.js'
 import {
   demoTunnel,
   writeDemoConnectorConfig,
@@ -54,9 +54,8 @@ export async function startRelayComponent(
   options: { publicPort: number; logLevel: LogLevel },
 ): Promise<DemoRelayComponent> {
   const logger = createRelayLogger({ level: options.logLevel })
-  let publicPort = options.publicPort
-  let portNote: string | undefined
   for (let attempt = 1; ; attempt++) {
+    const { port: publicPort, note: portNote } = await choosePublicPort(options.publicPort)
     writeDemoRelayConfig(workspace, { publicPort, tunnelPort: await freeLoopbackPort() })
     const config = await loadRelayConfig(workspace.relayConfig)
     try {
@@ -73,14 +72,16 @@ export async function startRelayComponent(
         stop: () => relay.drain(config.gracePeriodMs),
       }
     } catch (err) {
+      // Another process may take a port between the check and the listen: choose again.
       if (!isAddressInUse(err) || attempt === listenAttempts) throw err
-      if (publicPort === options.publicPort && publicPort !== 0) {
-        const next = await freeLoopbackPort()
-        portNote = `port ${publicPort} is taken, so the relay listens on ${next} instead`
-        publicPort = next
-      }
     }
   }
+}
+
+async function choosePublicPort(requested: number): Promise<{ port: number; note?: string }> {
+  if (requested === 0 || (await isLoopbackPortFree(requested))) return { port: requested }
+  const port = await freeLoopbackPort()
+  return { port, note: `port ${requested} is taken, so the relay listens on ${port} instead` }
 }
 
 /**
@@ -93,7 +94,8 @@ export async function startConnectorComponent(
   relay: DemoRelayComponent,
   options: { originUrl: string; logLevel: LogLevel },
 ): Promise<DemoComponent> {
-  writeDemoConnectorConfig(workspace, { tunnelUrl: relay.tunnelUrl, originUrl: options.originUrl })
+  const { tunnelUrl } = relay
+  writeDemoConnectorConfig(workspace, { tunnelUrl, originUrl: options.originUrl })
   const config = loadConnectorConfig(workspace.connectorConfig)
   const logger = createConnectorLogger({ level: options.logLevel })
   const connector = new Connector({ config, token: relay.token, logger })

@@ -13,6 +13,15 @@ export function freeLoopbackPort(): Promise<number> {
   })
 }
 
+/** True when nothing listens on 127.0.0.1:`port` (it listens there for a moment to see). */
+export function isLoopbackPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', (err) => (isAddressInUse(err) ? resolve(false) : reject(err)))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
+
 /** True when `err` (or its cause) says an address is already in use. */
 export function isAddressInUse(err: unknown): boolean {
   for (let at: unknown = err, depth = 0; at instanceof Error && depth < 5; depth++) {
