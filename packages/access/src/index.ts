@@ -73,3 +73,26 @@ export type {
   SessionRecord,
   SessionStore,
 } from './store/types.js'
+export {
+  createAccessGate,
+  type AccessGate,
+  type AccessGateOptions,
+} from './gate/create-access-gate.js'
+export type { GateDecision, GateRequest, HeaderList, RequestGate } from './gate/types.js'
+export {
+  identityHeaderNames,
+  isIdentityHeader,
+  relayCookiePrefix,
+  strippedRequestHeaders,
+} from './gate/identity-headers.js'
+export { appTokenHeader } from './gate/app-host.js'
+export { appCookieName, cookieNames } from './gate/context.js'
+export type { Handoff } from './gate/context.js'
+export { MemoryLoginStateStore, type LoginStateStore } from './login/login-states.js'
+export { OidcLogin, type PendingLogin } from './login/oidc-login.js'
+export {
+  validateReturnPath,
+  validateReturnUrl,
+  type ReturnTarget,
+  type ReturnUrlRules,
+} from './login/return-url.js'

@@ -1,0 +1,113 @@
+import { matchApp } from '../apps/match-app.js'
+import { normalizePath } from '../apps/normalize-path.js'
+import type { AppConfig } from '../config/types.js'
+import { evaluatePolicies } from '../policy/evaluate-policies.js'
+import type { Decision } from '../policy/types.js'
+import { serviceTokenHeaders } from '../tokens/service-tokens.js'
+import { htmlPage, redirect, text } from './answers.js'
+import { handleAppEndpoint } from './app-endpoints.js'
+import { loginUrl } from './auth-domain.js'
+import { appCookieName, isNavigation, originFor, reservedEndpoint, type GateContext } from './context.js'
+import { answerPreflight, isPreflight } from './cors.js'
+import { forwardRequest, type AssertionSigner } from './forward.js'
+import { forbiddenPage } from './pages.js'
+import type { SessionLookup } from './session-reader.js'
+import type { GateDecision, GateRequest } from './types.js'
+
+/** Header a non-browser client may send its app session token in, instead of the cookie. */
+export const appTokenHeader = 'keyway-access-token'
+
+/**
+ * Handles a request to a host some app covers: the relay's own endpoints, then the app's
+ * policies, evaluated on every request (upgrades included). Every decision is audited.
+ */
+export async function handleAppHost(
+  ctx: GateContext,
+  signer: AssertionSigner,
+  request: GateRequest,
+): Promise<GateDecision> {
+  const normalized = normalizePath(request.path)
+  if (!normalized.ok) {
+    await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_path' })
+    return text(400, 'bad request path')
+  }
+  const endpoint = reservedEndpoint(normalized.path)
+  if (endpoint !== undefined) return handleAppEndpoint(ctx, request, endpoint, normalized.query)
+  const match = matchApp(ctx.config.apps, request.host, normalized.path)
+  if (match === undefined) {
+    await ctx.auditor.record(request, { decision: 'deny', reason: 'no_app' })
+    return refuse(request)
+  }
+  const { app } = match
+  if (isPreflight(request.req) && app.cors !== undefined) {
+    await ctx.auditor.record(request, { decision: 'bypass', app: app.name, reason: 'cors_preflight' })
+    if (app.cors.preflight === 'origin') {
+      return forwardRequest(ctx, signer, request, app, { kind: 'anonymous' })
+    }
+    return answerPreflight(app.cors, request.req)
+  }
+
+  const serviceToken = await readServiceToken(ctx, request)
+  if (serviceToken === 'invalid') {
+    await ctx.auditor.record(request, { decision: 'deny', app: app.name,
+      reason: 'service_token_invalid' })
+    return refuse(request)
+  }
+  const lookup = app.public ? { ok: false as const, reason: 'absent' as const }
+    : await readAppSession(ctx, request, app)
+  const identity = lookup.ok ? lookup.live.identity : undefined
+  const decision = evaluatePolicies(app, { clientIp: request.clientIp, serviceToken }, identity,
+    ctx.config.ruleGroups)
+  const who = lookup.ok ? { email: identity?.email, sub: identity?.sub, idp: identity?.idp } : {}
+  if (decision.decision === 'allow') {
+    await ctx.auditor.record(request, { decision: auditDecision(decision), app: app.name,
+      policy: decision.policy, reason: decision.reason, serviceToken, ...who })
+    if (decision.action === 'service_auth' && serviceToken !== undefined) {
+      return forwardRequest(ctx, signer, request, app, { kind: 'service', name: serviceToken })
+    }
+    return forwardRequest(ctx, signer, request, app,
+      lookup.ok ? { kind: 'user', live: lookup.live } : { kind: 'anonymous' })
+  }
+
+  const reason = decision.reason === 'login_required' && !lookup.ok && lookup.reason !== 'absent'
+    ? `login_required_${lookup.reason}_session` : decision.reason
+  await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block' : 'deny',
+    app: app.name, policy: decision.policy, reason, serviceToken, ...who })
+  if (decision.reason !== 'login_required') return refuse(request)
+  if (!isNavigation(request)) {
+    return text(401, 'authentication required', [['WWW-Authenticate', 'Keyway-Access']])
+  }
+  return redirect(loginUrl(ctx, request, `${originFor(request, request.host)}${request.path}`))
+}
+
+function auditDecision(decision: Decision & { decision: 'allow' }) {
+  if (decision.action === 'service_auth') return 'service_token' as const
+  return decision.action
+}
+
+function refuse(request: GateRequest): GateDecision {
+  return isNavigation(request) ? htmlPage(403, forbiddenPage(request.reqId))
+    : text(403, 'access denied')
+}
+
+async function readAppSession(
+  ctx: GateContext,
+  request: GateRequest,
+  app: AppConfig,
+): Promise<SessionLookup> {
+  const header = request.req.headers[appTokenHeader]
+  return ctx.sessions.read(request.req, appCookieName(app.audience),
+    { audience: app.audience, type: 'app' }, typeof header === 'string' ? header : undefined)
+}
+
+/** The verified service token name, undefined when none was sent, 'invalid' when it fails. */
+async function readServiceToken(
+  ctx: GateContext,
+  request: GateRequest,
+): Promise<string | undefined | 'invalid'> {
+  const id = request.req.headers[serviceTokenHeaders.clientId]
+  const secret = request.req.headers[serviceTokenHeaders.clientSecret]
+  if (id === undefined && secret === undefined) return undefined
+  if (typeof id !== 'string' || typeof secret !== 'string') return 'invalid'
+  return (await ctx.serviceTokens.verify(id, secret)) ?? 'invalid'
+}

@@ -1,0 +1,48 @@
+/**
+ * The shapes the relay's `RequestGate` hook uses (see CONTRACT.md). They are declared here
+ * again so that the access layer does not depend on the relay; the relay's types are met
+ * structurally.
+ */
+import type * as http from 'node:http'
+
+/** Header lines in order, names as written; repeated names stay repeated. */
+export type HeaderList = Array<[name: string, value: string]>
+
+/** One public request as the gate sees it. */
+export interface GateRequest {
+  readonly req: http.IncomingMessage
+  /** Undefined for upgrades. */
+  readonly res: http.ServerResponse | undefined
+  /** Canonical host: lower case, no port, no trailing dot. */
+  readonly host: string
+  /** Path and query as received. */
+  readonly path: string
+  /** The routed tunnel, or undefined when no tunnel serves the host. */
+  readonly tunnel: string | undefined
+  readonly kind: 'http' | 'upgrade'
+  readonly clientIp: string
+  readonly proto: 'http' | 'https'
+  readonly reqId: string
+}
+
+/** What the gate decided. */
+export type GateDecision =
+  | {
+      action: 'forward'
+      /** Appended to the forwarded request after the relay removed client-sent copies. */
+      addHeaders?: HeaderList
+      /**
+       * Client-sent header names (exactly as received) the relay must drop before
+       * forwarding: identity headers in any spelling and the `Cookie` header carrying the
+       * relay's own cookies (a cleaned `Cookie` is then in `addHeaders`).
+       */
+      removeHeaders?: string[]
+      identity?: { user?: string; app?: string }
+    }
+  | { action: 'respond'; status: number; headers?: HeaderList; body?: string | Buffer }
+  | { action: 'handled' }
+
+/** The hook itself. */
+export interface RequestGate {
+  decide(request: GateRequest): Promise<GateDecision>
+}
