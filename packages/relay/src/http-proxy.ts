@@ -9,6 +9,7 @@ import {
   type InfoHead,
   type OutgoingStream,
   type ReplyHead,
+  type StreamHead,
 } from '@keyway/protocol'
 import type { Logger } from 'pino'
 import { answer } from './answers.js'
@@ -49,32 +50,25 @@ export function forwardHttp(forward: HttpForward): void {
   // The client may have gone while the gate decided: nothing would cancel the stream then.
   if (res.destroyed) return
   const framing = requestFraming(req.headers)
-  const opened = openTunnelStream(
-    forward.registry,
-    forward.tunnel,
-    {
-      kind: StreamKind.http,
-      reqId: record.reqId,
-      host: record.host,
-      method: record.method,
-      target: record.path,
-      headers: forwardedHeaders(req.rawHeaders, {
-        clientIp: record.clientIp,
-        proto: forward.proto,
-        host: req.headers.host ?? record.host,
-        addHeaders: forward.addHeaders,
-        removeHeaders: forward.removeHeaders,
-      }),
-      hasBody: framing.hasBody,
-      mayHaveTrailers: framing.chunked,
+  const head: StreamHead = {
+    kind: StreamKind.http,
+    reqId: record.reqId,
+    host: record.host,
+    method: record.method,
+    target: record.path,
+    headers: forwardedHeaders(req.rawHeaders, {
       clientIp: record.clientIp,
       proto: forward.proto,
-    },
-    { hasBody: framing.hasBody, mayHaveTrailers: framing.chunked },
-  )
-  if (!opened.ok) return answer(record, res, opened.status, opened.code, opened.message)
-  const { stream } = opened
-  record.link = opened.link
+      host: req.headers.host ?? record.host,
+      addHeaders: forward.addHeaders,
+      removeHeaders: forward.removeHeaders,
+    }),
+    hasBody: framing.hasBody,
+    mayHaveTrailers: framing.chunked,
+    clientIp: record.clientIp,
+    proto: forward.proto,
+  }
+  let current: OutgoingStream | undefined
   let timer: NodeJS.Timeout | undefined
 
   req.on('error', () => {})
@@ -83,39 +77,58 @@ export function forwardHttp(forward: HttpForward): void {
     clearTimeout(timer)
     if (res.writableFinished) return
     record.outcome ??= 'client-aborted'
-    stream.reset(ResetCode.cancel)
+    current?.reset(ResetCode.cancel)
   })
-  if (framing.hasBody) sendBody(record, req, stream, framing.chunked)
-  else req.resume()
-  stream.onInfo((info) => relayInfo(res, info))
+  if (!framing.hasBody) req.resume()
 
-  timer = setTimeout(() => {
-    if (res.headersSent) return
-    stream.reset(ResetCode.cancel)
-    answer(record, res, 504, RelayAnswerCode.streamFailed, 'the connector did not answer ' +
-      `within ${forward.responseTimeoutMs} ms`)
-  }, forward.responseTimeoutMs)
-  stream.reply.then(
-    (reply) => {
-      clearTimeout(timer)
-      relayReply(forward, stream, reply)
-    },
-    (err: unknown) => {
-      clearTimeout(timer)
-      if (res.destroyed || res.headersSent) return
-      record.resetCode = stream.resetCode
-      const refused = stream.resetCode === ResetCode.refused
-      forward.log.warn({ [LogField.reqId]: record.reqId, [LogField.err]: err }, 'stream failed')
-      if (refused) {
-        answer(record, res, 503, RelayAnswerCode.tunnelBusy, 'the connector refused the ' +
-          'request (draining or at its limit); retry shortly')
-      } else {
-        const detail = err instanceof ProtocolError ? err.message : 'the stream failed'
-        answer(record, res, 502, RelayAnswerCode.streamFailed, `the tunnel stream failed ` +
-          `before the origin answered (${detail})`)
-      }
-    },
-  )
+  const attempt = (retriesLeft: number): void => {
+    const opened = openTunnelStream(forward.registry, forward.tunnel, head, {
+      hasBody: framing.hasBody,
+      mayHaveTrailers: framing.chunked,
+    })
+    if (!opened.ok) return answer(record, res, opened.status, opened.code, opened.message)
+    const { stream } = opened
+    current = stream
+    record.link = opened.link
+    if (framing.hasBody) sendBody(record, req, stream, framing.chunked)
+    stream.onInfo((info) => relayInfo(res, info))
+
+    timer = setTimeout(() => {
+      if (res.headersSent) return
+      stream.reset(ResetCode.cancel)
+      answer(record, res, 504, RelayAnswerCode.streamFailed, 'the connector did not answer ' +
+        `within ${forward.responseTimeoutMs} ms`)
+    }, forward.responseTimeoutMs)
+    stream.reply.then(
+      (reply) => {
+        clearTimeout(timer)
+        relayReply(forward, stream, reply)
+      },
+      (err: unknown) => {
+        clearTimeout(timer)
+        if (res.destroyed || res.headersSent) return
+        record.resetCode = stream.resetCode
+        const refused = stream.resetCode === ResetCode.refused
+        const fields = { [LogField.reqId]: record.reqId, [LogField.err]: err }
+        // A connector that began draining refuses streams it never started; a request
+        // without a body can safely go to another connection once.
+        if (refused && !framing.hasBody && retriesLeft > 0) {
+          forward.log.info(fields, 'stream refused by a draining connector; retrying')
+          return attempt(retriesLeft - 1)
+        }
+        forward.log.warn(fields, 'stream failed')
+        if (refused) {
+          answer(record, res, 503, RelayAnswerCode.tunnelBusy, 'the connector refused the ' +
+            'request (draining or at its limit); retry shortly')
+        } else {
+          const detail = err instanceof ProtocolError ? err.message : 'the stream failed'
+          answer(record, res, 502, RelayAnswerCode.streamFailed, 'the tunnel stream failed ' +
+            `before the origin answered (${detail})`)
+        }
+      },
+    )
+  }
+  attempt(1)
 }
 
 function sendBody(

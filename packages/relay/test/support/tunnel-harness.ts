@@ -10,6 +10,7 @@ import {
 import { startHttpOrigin, type HttpOrigin } from '@keyway/testkit'
 import type { RequestGate } from '../../src/gate.js'
 import type { RelayConfig } from '../../src/config.js'
+import type { TunnelRegistry } from '../../src/tunnel-registry.js'
 import { startRelay, type Relay } from '../../src/relay.js'
 import { TunnelTokens } from '../../src/tunnel-tokens.js'
 import { validateRelayConfig } from '../../src/validate-config.js'
@@ -45,6 +46,8 @@ export interface TunnelHarnessOptions {
   gracePeriodMs?: number
   /** Ingress rules of the default connector; everything to the origin when omitted. */
   ingress?: (origin: HttpOrigin) => unknown[]
+  /** The relay's tunnel registry; its own in-memory one when omitted. */
+  registry?: TunnelRegistry
 }
 
 /**
@@ -74,6 +77,7 @@ export async function startTunnel(options: TunnelHarnessOptions = {}): Promise<T
     config,
     logger: relayLog.logger,
     ...(options.gate === undefined ? {} : { gate: options.gate }),
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
   })
   const tokens = TunnelTokens.open(config.dataDir)
   const connectors: Connector[] = []
