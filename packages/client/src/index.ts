@@ -30,7 +30,11 @@ export {
   type CredentialKind,
   type Refusal,
 } from './refusal.js'
-export { WebSocketByteStream, closeError, type WebSocketByteStreamOptions } from './ws-byte-stream.js'
+export {
+  WebSocketByteStream,
+  closeError,
+  type WebSocketByteStreamOptions,
+} from './ws-byte-stream.js'
 export {
   ServiceTokenHeader,
   openTcpTunnel,

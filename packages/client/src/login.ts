@@ -59,7 +59,8 @@ async function browserLogin(
   cache: TokenCache,
   options: LoginOptions,
 ): Promise<string> {
-  const open = options.openBrowser ?? systemBrowser(options.stderr ? { stderr: options.stderr } : {})
+  const open =
+    options.openBrowser ?? systemBrowser(options.stderr ? { stderr: options.stderr } : {})
   const callback = await startLoopbackCallback({
     appName: app.display,
     ...(options.loginTimeoutMs === undefined ? {} : { timeoutMs: options.loginTimeoutMs }),

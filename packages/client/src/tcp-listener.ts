@@ -54,7 +54,8 @@ export async function tcpListener(options: TcpListenerOptions): Promise<TcpListe
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const message = `cannot listen on ${address.host}:${address.port} (${err.code ?? err.message})`
+      const where = `${address.host}:${address.port}`
+      const message = `cannot listen on ${where} (${err.code ?? err.message})`
       reject(new ClientError(ClientErrorCode.listen, message, { cause: err }))
     })
     server.listen(address.port, address.host, () => resolve())
@@ -95,7 +96,9 @@ export function parseListenAddress(listen: string | ListenAddress): ListenAddres
   if (typeof listen !== 'string') return checkPort(listen.host, listen.port, String(listen.port))
   const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(listen.trim())
   if (match === null) {
-    throw new TypeError(`'listen' must be HOST:PORT or PORT, for example 127.0.0.1:3389; got "${listen}"`)
+    throw new TypeError(
+      `'listen' must be HOST:PORT or PORT, for example 127.0.0.1:3389; got "${listen}"`,
+    )
   }
   const host = (match[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1')
   return checkPort(host, Number(match[2]), match[2] ?? '')

@@ -55,7 +55,7 @@ export function openTcpTunnel(
     followRedirects: false,
     headers: credentialHeaders(credentials),
     ...(lookup === undefined ? {} : { lookup }),
-    ...(options.ca === undefined ? {} : { ca: options.ca as string | Buffer | Array<string | Buffer> }),
+    ...(options.ca === undefined ? {} : { ca: options.ca as ClientOptions['ca'] }),
   }
 
   return new Promise<Duplex>((resolve, reject) => {

@@ -4,15 +4,18 @@ import { ClientErrorCode, isClientError } from '../src/errors.js'
 
 describe('resolveAppTarget', () => {
   it.each([
-    ['ssh.example.com', 'https://ssh.example.com/', 443, 'ssh.example.com', 'wss://ssh.example.com/'],
-    ['SSH.Example.COM.', 'https://ssh.example.com./', 443, 'ssh.example.com', 'wss://ssh.example.com./'],
+    ['ssh.example.com', 'https://ssh.example.com/', 443, 'ssh.example.com',
+      'wss://ssh.example.com/'],
+    ['SSH.Example.COM.', 'https://ssh.example.com./', 443, 'ssh.example.com',
+      'wss://ssh.example.com./'],
     ['ssh.example.com:8443', 'https://ssh.example.com:8443/', 8443, 'ssh.example.com:8443',
       'wss://ssh.example.com:8443/'],
     ['http://ssh.localhost:8080', 'http://ssh.localhost:8080/', 8080, 'ssh.localhost:8080',
       'ws://ssh.localhost:8080/'],
     ['https://rdp.example.com/desk', 'https://rdp.example.com/desk', 443, 'rdp.example.com',
       'wss://rdp.example.com/desk'],
-    ['http://db.example.com', 'http://db.example.com/', 80, 'db.example.com', 'ws://db.example.com/'],
+    ['http://db.example.com', 'http://db.example.com/', 80, 'db.example.com',
+      'ws://db.example.com/'],
     ['http://[::1]:9000', 'http://[::1]:9000/', 9000, '[::1]:9000', 'ws://[::1]:9000/'],
   ])('resolves %s', (input, url, port, display, webSocketUrl) => {
     const app = resolveAppTarget(input)

@@ -30,8 +30,8 @@ function run(
   if (typeof stdinFd === 'number') closeSync(stdinFd)
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000)
   return new Promise((resolve) => {
     child.once('close', (code) => {
@@ -71,14 +71,12 @@ describe('OpenSSH through the access client', () => {
     await dir?.remove()
   })
 
+  const proxyOption = () => `ProxyCommand=${process.execPath} ${proxyScript} ${h.urlOf('ssh')}`
   const ssh = (keywayHome: string, remote: string[], stdinFile?: string, env = {}) =>
     run(
       'ssh',
       [
-        ...sshd.sshArgs([
-          '-o',
-          `ProxyCommand=${process.execPath} ${proxyScript} ${h.urlOf('ssh')}`,
-        ]),
+        ...sshd.sshArgs(['-o', proxyOption()]),
         'root@ssh.localhost',
         ...remote,
       ],
@@ -109,7 +107,7 @@ describe('OpenSSH through the access client', () => {
     const result = await run(
       'scp',
       [
-        ...sshd.sshArgs(['-o', `ProxyCommand=${process.execPath} ${proxyScript} ${h.urlOf('ssh')}`]),
+        ...sshd.sshArgs(['-o', proxyOption()]),
         bigFile,
         `root@ssh.localhost:${copy}`,
       ],

@@ -3,19 +3,19 @@ import type { Duplex } from 'node:stream'
 import {
   DIAL_ERROR_HEADER,
   ResetCode,
-  TCP_EOF_MESSAGE,
   TCP_SUBPROTOCOL,
   TcpCloseCode,
   type OutgoingStream,
   type ReplyHead,
 } from '@keyway/protocol'
 import type { Logger } from 'pino'
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { WebSocketServer, type WebSocket } from 'ws'
 import { answerBody, answerUpgrade, writeRawResponse } from './answers.js'
 import { RelayAnswerCode } from './errors.js'
 import { LogField } from './log-fields.js'
 import type { RequestRecord } from './request-record.js'
 import { openTcpStream } from './tcp-stream.js'
+import { spliceSession, summary } from './tcp-splice.js'
 import type { TunnelRegistry } from './tunnel-registry.js'
 
 /** Limits of TCP sessions over WebSocket. Every one is finite. */
@@ -288,142 +288,6 @@ function refuseReply(
   const code = reply.error?.code ?? RelayAnswerCode.streamFailed
   const message = reply.error?.message ?? `the connector answered ${reply.status}`
   refuse(status, code, `the app cannot be reached: ${message}`)
-}
-
-/**
- * Joins one accepted WebSocket and its stream. Binary messages become stream bytes and
- * stream bytes become binary messages; `eof` ends the stream's output and the stream's
- * end sends `eof`. Once both ended, the WebSocket closes with 1000.
- */
-function spliceSession(
-  ws: WebSocket,
-  request: TcpBridgeRequest,
-  tally: TcpSessionTally,
-  limits: TcpBridgeLimits,
-  startedAtMs: number,
-): void {
-  const { stream, log } = request
-  const { data } = stream
-  const lowWaterBytes = Math.floor(limits.highWaterBytes / 2)
-  let clientEnded = false
-  let originEnded = false
-  let waitingForDrain = false
-  let pausedForClient = false
-
-  const closeWith = (code: number, reason: string) => {
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason)
-  }
-  const idle = setTimeout(() => {
-    log.info({ [LogField.reqId]: request.reqId }, 'tcp session idle; closing')
-    closeWith(TcpCloseCode.idleTimeout, 'idle timeout')
-    stream.reset(ResetCode.cancel)
-  }, limits.idleTimeoutMs)
-  const deadline = setTimeout(() => {
-    log.info({ [LogField.reqId]: request.reqId }, 'tcp session reached its maximum duration')
-    closeWith(TcpCloseCode.maxDuration, 'maximum session duration')
-    stream.reset(ResetCode.cancel)
-  }, limits.maxSessionMs)
-  const closeWhenBothEnded = () => {
-    if (!clientEnded || !originEnded) return
-    tally.outcome = 'upgraded'
-    closeWith(TcpCloseCode.normal, '')
-  }
-  const protocolError = (what: string) => {
-    log.info({ [LogField.reqId]: request.reqId, problem: what }, 'tcp session protocol error')
-    closeWith(TcpCloseCode.protocolError, 'protocol error')
-    stream.reset(ResetCode.cancel)
-  }
-
-  ws.on('message', (message: RawData, isBinary: boolean) => {
-    idle.refresh()
-    const bytes = message as Buffer
-    if (!isBinary) {
-      if (clientEnded || bytes.toString('utf8') !== TCP_EOF_MESSAGE) {
-        return protocolError('unexpected text message')
-      }
-      clientEnded = true
-      data.end()
-      // A Writable that is ending emits no 'drain': read on, to see the close frame.
-      if (waitingForDrain) {
-        waitingForDrain = false
-        ws.resume()
-      }
-      return closeWhenBothEnded()
-    }
-    if (clientEnded) return protocolError('data after eof')
-    if (bytes.length === 0) return
-    tally.bytesIn += bytes.length
-    if (!data.write(bytes) && !waitingForDrain) {
-      waitingForDrain = true
-      ws.pause()
-      data.once('drain', () => {
-        waitingForDrain = false
-        ws.resume()
-      })
-    }
-  })
-  const sent = () => {
-    if (pausedForClient && ws.bufferedAmount <= lowWaterBytes) {
-      pausedForClient = false
-      data.resume()
-    }
-  }
-  data.on('data', (chunk: Buffer) => {
-    idle.refresh()
-    tally.bytesOut += chunk.length
-    ws.send(chunk, { binary: true }, sent)
-    if (ws.bufferedAmount > limits.highWaterBytes) {
-      pausedForClient = true
-      data.pause()
-    }
-  })
-  data.once('end', () => {
-    if (stream.resetCode !== undefined) return
-    originEnded = true
-    if (ws.readyState === ws.OPEN) ws.send(TCP_EOF_MESSAGE, { binary: false })
-    closeWhenBothEnded()
-  })
-  data.once('close', () => {
-    if (stream.resetCode === undefined && clientEnded && originEnded) return
-    tally.outcome ??= 'stream-reset'
-    tally.resetCode ??= stream.resetCode
-    const code = stream.resetCode ?? ResetCode.cancel
-    closeWith(TcpCloseCode.resetBase + (code <= 0xff ? code : ResetCode.internal), 'reset')
-  })
-  ws.on('error', (err) => {
-    log.info({ [LogField.reqId]: request.reqId, [LogField.err]: err }, 'tcp session error')
-  })
-  ws.once('close', (code: number) => {
-    clearTimeout(idle)
-    clearTimeout(deadline)
-    const clean = clientEnded && originEnded && code === TcpCloseCode.normal
-    if (!clean) {
-      tally.outcome ??= 'client-aborted'
-      stream.reset(ResetCode.cancel)
-    }
-    request.onEnd?.(summary(request, tally, clean ? 'closed' : 'reset', startedAtMs, code))
-  })
-  data.resume()
-}
-
-function summary(
-  request: TcpBridgeRequest,
-  tally: TcpSessionTally,
-  outcome: TcpSessionSummary['outcome'],
-  startedAtMs: number,
-  closeCode: number | undefined,
-): TcpSessionSummary {
-  return Object.freeze({
-    reqId: request.reqId,
-    status: tally.status ?? 0,
-    outcome,
-    startedAtMs,
-    endedAtMs: Date.now(),
-    bytesIn: tally.bytesIn,
-    bytesOut: tally.bytesOut,
-    closeCode,
-    resetCode: tally.resetCode ?? request.stream.resetCode,
-  })
 }
 
 function newTally(): TcpSessionTally {

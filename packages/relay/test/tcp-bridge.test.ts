@@ -27,7 +27,9 @@ function collect(ws: WebSocket): Promise<SessionResult> {
     else if (data.toString() === 'eof') eofSeen = true
   })
   return new Promise((resolve) => {
-    ws.once('close', (code: number) => resolve({ bytes: Buffer.concat(chunks), eofSeen, closeCode: code }))
+    ws.once('close', (code: number) => {
+      resolve({ bytes: Buffer.concat(chunks), eofSeen, closeCode: code })
+    })
   })
 }
 
@@ -89,7 +91,8 @@ describe('TcpBridge', () => {
       })
       ws.once('unexpected-response', (_req, res: http.IncomingMessage) => {
         res.resume()
-        resolve({ status: res.statusCode ?? 0, code: res.headers['keyway-error'] as string, opened })
+        const code = res.headers['keyway-error'] as string | undefined
+        resolve({ status: res.statusCode ?? 0, code, opened })
       })
       ws.once('error', () => {})
     })
