@@ -376,6 +376,30 @@ describe('forwardHttp', () => {
     expect(JSON.stringify(h.relayLog.lines())).not.toContain('secret-value')
   })
 
+  it('serves and logs several requests on one keep-alive connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    const ports = new Set<number>()
+    for (const i of [1, 2, 3]) {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ port, host: '127.0.0.1', path: `/keep-alive/${i}`, agent,
+          headers: { host: 'app.test' } })
+        req.once('error', reject)
+        req.once('response', (res) => {
+          ports.add(res.socket.localPort ?? 0)
+          res.resume()
+          res.once('end', () => resolve())
+        })
+      })
+    }
+    agent.destroy()
+    const lines = () =>
+      h.relayLog.find('request').filter((line) => String(line.path).startsWith('/keep-alive/'))
+    await waitFor(() => lines().length === 3)
+
+    expect(ports.size).toBe(1)
+    expect(lines().map((line) => line.status)).toEqual([200, 200, 200])
+  })
+
   it('logs answers by outcome: 404 and 503 at info or above, 502 as an error', async () => {
     await send(port, { host: 'down.app.test', path: '/log-502' })
     await send(port, { host: 'idle.test', path: '/log-503' })
