@@ -68,9 +68,9 @@ export interface ForwardFacts {
 
 /**
  * The header list forwarded down the tunnel: the client's lines without hop-by-hop headers,
- * without access headers only the gate may set and without those the gate removes, then `X-Forwarded-For` (the client's
- * address appended to any earlier list), `X-Forwarded-Proto`, `X-Forwarded-Host`, and
- * the gate's headers.
+ * without access headers only the gate may set and without those the gate removes; then
+ * `X-Forwarded-For` (the client's address appended to any earlier list),
+ * `X-Forwarded-Proto`, `X-Forwarded-Host`, and the gate's headers.
  */
 export function forwardedHeaders(raw: readonly string[], facts: ForwardFacts): HeaderList {
   const pairs = pairsFromRaw(raw)

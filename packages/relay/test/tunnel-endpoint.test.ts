@@ -166,7 +166,7 @@ describe('TunnelEndpoint with a connector that starts draining', () => {
     await h?.close()
   })
 
-  it('keeps streams under way on a connection after GOAWAY but opens no new ones there', async () => {
+  it('keeps streams on a connection after GOAWAY but opens no new ones there', async () => {
     const port = h.relay.publicAddress.port
     const hung = http.get({ port, host: '127.0.0.1', path: '/hang?goaway=1',
       headers: { host: 'app.test' }, agent: false })
