@@ -89,7 +89,7 @@ export { appTokenHeader } from './gate/app-host.js'
 export { appCookieName, cookieNames } from './gate/context.js'
 export type { Handoff } from './gate/context.js'
 export { MemoryLoginStateStore, type LoginStateStore } from './login/login-states.js'
-export { OidcLogin, type PendingLogin } from './login/oidc-login.js'
+export { OidcLogin, type LoginCarry, type PendingLogin } from './login/oidc-login.js'
 export {
   validateReturnPath,
   validateReturnUrl,

@@ -4,7 +4,8 @@ import { normalizePath } from '../apps/normalize-path.js'
 import { validateReturnPath } from '../login/return-url.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import { htmlPage, json, redirect, setCookie, text } from './answers.js'
-import { appCookieName, originFor, type GateContext } from './context.js'
+import { appCookieName, cookieNames, originFor, type GateContext } from './context.js'
+import { cookieValue } from './identity-headers.js'
 import { forbiddenPage, loginFailedPage } from './pages.js'
 import type { LiveSession } from './session-reader.js'
 import type { GateDecision, GateRequest } from './types.js'
@@ -47,8 +48,9 @@ async function appCallback(
   const match = normalized?.ok === true ? matchApp(ctx.config.apps, request.host, normalized.path)
     : undefined
   const session = handoff === undefined ? undefined : await ctx.stores.sessions.get(handoff.sid)
+  const nonce = cookieValue(request.req.rawHeaders, cookieNames.appNonce)
   const now = ctx.nowMs()
-  const live = session !== undefined && session.revokedAtMs === undefined && session.expiresAtMs > now
+  const live = nonce !== undefined && nonce === handoff?.appNonce && session !== undefined && session.revokedAtMs === undefined && session.expiresAtMs > now
   if (handoff === undefined || handoff.host !== request.host || match === undefined ||
     returnPath === undefined || !live || session === undefined) {
     await ctx.auditor.record(request, { decision: 'login_failed', reason: 'bad_handoff',
@@ -75,9 +77,11 @@ async function appCallback(
     email: session.email, idp: session.idp, sid: session.id, expiresAtMs })
   await ctx.auditor.record(request, { decision: 'allow', policy: decision.policy,
     reason: 'session_issued', ...who })
-  const cookie = setCookie(appCookieName(app.audience), token, { secure: request.proto === 'https',
+  const secure = request.proto === 'https'
+  const cookie = setCookie(appCookieName(app.audience), token, { secure,
     maxAgeSeconds: Math.floor((expiresAtMs - now) / 1000) })
-  return redirect(returnPath, [cookie])
+  const clearNonce = setCookie(cookieNames.appNonce, '', { secure, maxAgeSeconds: 0 })
+  return redirect(returnPath, [cookie, clearNonce])
 }
 
 /** The first live session among the apps of this host. */

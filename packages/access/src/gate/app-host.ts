@@ -1,13 +1,18 @@
+import { randomBytes } from 'node:crypto'
+
 import { matchApp } from '../apps/match-app.js'
 import { normalizePath } from '../apps/normalize-path.js'
 import type { AppConfig } from '../config/types.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import type { Decision } from '../policy/types.js'
 import { serviceTokenHeaders } from '../tokens/service-tokens.js'
-import { htmlPage, redirect, text } from './answers.js'
+import { htmlPage, redirect, setCookie, text } from './answers.js'
 import { handleAppEndpoint } from './app-endpoints.js'
 import { loginUrl } from './auth-domain.js'
-import { appCookieName, isNavigation, originFor, reservedEndpoint, type GateContext } from './context.js'
+import {
+  appCookieName, cookieNames, isNavigation, loginLimits, originFor, reservedEndpoint,
+  type GateContext,
+} from './context.js'
 import { answerPreflight, isPreflight } from './cors.js'
 import { forwardRequest, type AssertionSigner } from './forward.js'
 import { forbiddenPage } from './pages.js'
@@ -77,7 +82,11 @@ export async function handleAppHost(
   if (!isNavigation(request)) {
     return text(401, 'authentication required', [['WWW-Authenticate', 'Keyway-Access']])
   }
-  return redirect(loginUrl(ctx, request, `${originFor(request, request.host)}${request.path}`))
+  const appNonce = randomBytes(16).toString('base64url')
+  const nonceCookie = setCookie(cookieNames.appNonce, appNonce, {
+    secure: request.proto === 'https', maxAgeSeconds: loginLimits.pendingLoginMs / 1000 })
+  const returnUrl = `${originFor(request, request.host)}${request.path}`
+  return redirect(loginUrl(ctx, request, returnUrl, appNonce), [nonceCookie])
 }
 
 function auditDecision(decision: Decision & { decision: 'allow' }) {

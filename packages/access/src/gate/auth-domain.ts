@@ -5,7 +5,7 @@ import { validateReturnUrl, type ReturnTarget } from '../login/return-url.js'
 import type { SessionRecord } from '../store/types.js'
 import { htmlPage, json, redirect, setCookie, text } from './answers.js'
 import {
-  callbackUrl, cookieNames, loginLimits, originFor, requestPort, reservedEndpoint,
+  browserValuePattern, callbackUrl, cookieNames, loginLimits, originFor, requestPort, reservedEndpoint,
   type GateContext,
 } from './context.js'
 import { cookieValue } from './identity-headers.js'
@@ -60,23 +60,29 @@ async function startLogin(
     await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_return_url' })
     return htmlPage(400, loginFailedPage('The address to return to is not allowed.', request.reqId))
   }
+  const appNonce = params.get('app_nonce') ?? ''
+  if (!browserValuePattern.test(appNonce)) {
+    await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_app_nonce' })
+    return htmlPage(400, loginFailedPage('Start the sign-in from the application.', request.reqId))
+  }
   const session = await readAuthSession(ctx, request)
-  if (session !== undefined) return handOff(ctx, session, target)
+  if (session !== undefined) return handOff(ctx, session, target, appNonce)
 
   const providers = ctx.config.identityProviders
   const chosen = params.get('idp') ?? (providers.length === 1 ? providers[0]?.id : undefined)
   if (chosen === undefined || ctx.oidc.provider(chosen) === undefined) {
     const choices = providers.map((provider) => ({
       name: provider.displayName,
-      href: `/.keyway/login?${new URLSearchParams({ redirect_url: target.url.href, idp: provider.id })}`,
+      href: `/.keyway/login?${new URLSearchParams({ redirect_url: target.url.href,
+        app_nonce: appNonce, idp: provider.id })}`,
     }))
     return htmlPage(200, chooserPage(choices))
   }
   const known = cookieValue(request.req.rawHeaders, cookieNames.login)
-  const binding = known !== undefined && /^[A-Za-z0-9_-]{43}$/.test(known) ? known
+  const binding = known !== undefined && browserValuePattern.test(known) ? known
     : randomBytes(32).toString('base64url')
   const { url, pending } = await ctx.oidc.start(chosen, callbackUrl(request, ctx.config.authDomain),
-    target.url.href, binding)
+    { returnUrl: target.url.href, browserBinding: binding, appNonce })
   await ctx.pendingLogins.put(pending.state, pending, loginLimits.pendingLoginMs)
   const bindingCookie = setCookie(cookieNames.login, binding, { secure: request.proto === 'https',
     maxAgeSeconds: loginLimits.pendingLoginMs / 1000 })
@@ -132,7 +138,7 @@ async function finishLogin(ctx: GateContext, request: GateRequest, search: strin
   ]
   const target = validateReturnUrl(pending.returnUrl, returnRules(ctx, request))
   if (target === undefined) return htmlPage(200, authHomePage(session.email), cookies)
-  return handOff(ctx, session, target, cookies)
+  return handOff(ctx, session, target, pending.appNonce, cookies)
 }
 
 /** Sends the browser to the app host's callback with a one-time code for `session`. */
@@ -140,11 +146,12 @@ async function handOff(
   ctx: GateContext,
   session: SessionRecord,
   target: ReturnTarget,
+  appNonce: string,
   cookies: readonly string[] = [],
 ): Promise<GateDecision> {
   const code = randomBytes(24).toString('base64url')
   const returnPath = `${target.url.pathname}${target.url.search}`
-  await ctx.handoffs.put(code, { sid: session.id, host: target.host, returnPath },
+  await ctx.handoffs.put(code, { sid: session.id, host: target.host, returnPath, appNonce },
     loginLimits.handoffMs)
   return redirect(`${target.url.origin}/.keyway/callback?code=${code}`, cookies)
 }
@@ -163,8 +170,13 @@ async function logout(ctx: GateContext, request: GateRequest): Promise<GateDecis
   return htmlPage(200, signedOutPage(), [cleared])
 }
 
-/** The auth domain's login URL for a return URL. */
-export function loginUrl(ctx: GateContext, request: GateRequest, returnUrl: string): string {
-  const query = new URLSearchParams({ redirect_url: returnUrl })
+/** The auth domain's login URL for a return URL and the app host's nonce. */
+export function loginUrl(
+  ctx: GateContext,
+  request: GateRequest,
+  returnUrl: string,
+  appNonce: string,
+): string {
+  const query = new URLSearchParams({ redirect_url: returnUrl, app_nonce: appNonce })
   return `${originFor(request, ctx.config.authDomain)}/.keyway/login?${query}`
 }

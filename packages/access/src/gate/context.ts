@@ -19,6 +19,8 @@ export interface Handoff {
   readonly host: string
   /** Path and query on that host to go back to. */
   readonly returnPath: string
+  /** Must equal the app host's `keyway_nonce` cookie: the code works only in that browser. */
+  readonly appNonce: string
 }
 
 /** Everything the gate's handlers share. */
@@ -43,6 +45,7 @@ export interface GateContext {
 export const cookieNames = Object.freeze({
   auth: 'keyway_auth',
   login: 'keyway_login',
+  appNonce: 'keyway_nonce',
   /** Followed by the first 16 hex characters of the app's audience tag. */
   appPrefix: 'keyway_session_',
 })
@@ -52,6 +55,9 @@ export const loginLimits = Object.freeze({
   pendingLoginMs: 10 * 60_000,
   handoffMs: 60_000,
 })
+
+/** The form of the random values bound to a browser by cookie. */
+export const browserValuePattern = /^[A-Za-z0-9_-]{22,43}$/
 
 /** The app-session cookie name of an app. */
 export function appCookieName(audience: string): string {

@@ -14,7 +14,12 @@ export interface PendingLogin {
   readonly returnUrl: string
   /** Random value of the browser's `keyway_login` cookie: binds the state to the browser. */
   readonly browserBinding: string
+  /** Random value of the app host's `keyway_nonce` cookie, checked at the app callback. */
+  readonly appNonce: string
 }
+
+/** What the login carries from its start to its end, besides the protocol values. */
+export type LoginCarry = Pick<PendingLogin, 'returnUrl' | 'browserBinding' | 'appNonce'>
 
 const discoveryTimeoutSeconds = 10
 const maxClaimsJsonChars = 8192
@@ -45,8 +50,7 @@ export class OidcLogin {
   async start(
     idp: string,
     redirectUri: string,
-    returnUrl: string,
-    browserBinding: string,
+    carry: LoginCarry,
   ): Promise<{ url: URL; pending: PendingLogin }> {
     const provider = this.#require(idp)
     const config = await this.#config(provider)
@@ -61,7 +65,7 @@ export class OidcLogin {
       state,
       nonce,
     })
-    return { url, pending: { idp, state, nonce, codeVerifier, returnUrl, browserBinding } }
+    return { url, pending: { idp, state, nonce, codeVerifier, ...carry } }
   }
 
   /**

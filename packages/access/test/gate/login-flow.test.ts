@@ -15,12 +15,14 @@ import {
 } from '../../src/index.js'
 import { startGateServer, type ForwardedEcho, type GateServer } from '../support/gate-server.js'
 
-const appHosts = ['wiki.localhost', 'blog.localhost', 'secret.localhost', 'api.localhost']
+const appHosts = ['wiki.localhost', 'blog.localhost', 'secret.localhost', 'api.localhost',
+  'short.localhost']
 let dataDir: string
 let provider: OidcProvider
 let server: GateServer
 let gate: AccessGate
 let relayPort = 0
+let clockOffsetMs = 0
 
 const url = (host: string, path = '/'): string => `http://${host}:${relayPort}${path}`
 const header = (echo: ForwardedEcho, name: string): string[] =>
@@ -50,11 +52,14 @@ beforeAll(async () => {
         policies: [{ name: 'everyone', action: 'allow', include: ['everyone'] }] },
       { name: 'secret', domains: ['secret.localhost'],
         policies: [{ name: 'bob-only', action: 'allow', include: [{ email: ['bob@example.test'] }] }] },
+      { name: 'short', domains: ['short.localhost'], sessionDuration: '1m',
+        policies: [{ name: 'everyone', action: 'allow', include: ['everyone'] }] },
       { name: 'api', domains: ['api.localhost'],
         policies: [{ name: 'ci', action: 'service_auth', include: [{ serviceToken: ['ci'] }] }] },
     ],
   }, join(dataDir, 'relay.yaml'))
-  gate = await createAccessGate({ config, dataDir, logger: pino({ level: 'silent' }) })
+  gate = await createAccessGate({ config, dataDir, logger: pino({ level: 'silent' }),
+    nowMs: () => Date.now() + clockOffsetMs })
   current = gate
 })
 
@@ -162,8 +167,9 @@ describe('access gate login flow', () => {
     jar.set('wiki.localhost', name, tampered)
     const page = await request(url('wiki.localhost', '/x'), { jar, headers: { accept: 'text/html' } })
     expect(page.status).toBe(302)
-    expect(page.location?.href).toBe(url('auth.localhost', '/.keyway/login?redirect_url=' +
-      encodeURIComponent(url('wiki.localhost', '/x'))))
+    expect(page.location?.origin).toBe(new URL(url('auth.localhost')).origin)
+    expect(page.location?.pathname).toBe('/.keyway/login')
+    expect(page.location?.searchParams.get('redirect_url')).toBe(url('wiki.localhost', '/x'))
     const script = await request(url('wiki.localhost', '/x'), { jar, headers: xhr })
     expect(script.status).toBe(401)
   })
@@ -206,8 +212,22 @@ describe('access gate login flow', () => {
 
   it('refuses to return to a host that is not an app of this relay', async () => {
     const evil = encodeURIComponent(`http://evil.localhost:${relayPort}/`)
-    const answer = await request(url('auth.localhost', `/.keyway/login?redirect_url=${evil}`))
+    const nonce = 'n'.repeat(22)
+    const answer = await request(url('auth.localhost',
+      `/.keyway/login?redirect_url=${evil}&app_nonce=${nonce}`))
     expect(answer.status).toBe(400)
+    expect((await gate.audit({ limit: 1 }))[0]?.reason).toBe('bad_return_url')
+  })
+
+  it('refuses a one-time code that arrives in another browser', async () => {
+    const victim = await login(url('wiki.localhost'))
+    const start = await request(url('blog.localhost', '/'), { jar: victim.jar })
+    const authStep = await request(start.location!, { jar: victim.jar })
+    expect(authStep.location?.pathname).toBe('/.keyway/callback')
+    const elsewhere = await request(authStep.location!, { jar: new CookieJar() })
+    expect(elsewhere.status).toBe(403)
+    expect((await gate.audit({ decision: 'login_failed', limit: 1 }))[0]?.reason)
+      .toBe('bad_handoff')
   })
 
   it('ends the session on every app at logout', async () => {
@@ -230,6 +250,26 @@ describe('access gate login flow', () => {
       expect(after.status, host).toBe(401)
     }
     expect((await gate.audit({ decision: 'logout', limit: 1 }))[0]?.email).toBe('alice@example.test')
+  })
+
+  it('issues a new app session silently when the app token expired', async () => {
+    const first = await login(url('short.localhost', '/a'))
+    expect(first.response.status).toBe(200)
+    clockOffsetMs = 2 * 60_000
+    try {
+      const expired = await request(url('short.localhost', '/a'), { jar: first.jar, headers: xhr })
+      expect(expired.status).toBe(401)
+      expect((await gate.audit({ app: 'short', limit: 1 }))[0]?.reason)
+        .toBe('login_required_expired_session')
+      const again = await oidcHeadlessLogin({ startUrl: url('short.localhost', '/b'),
+        login: 'unused', jar: first.jar })
+      expect(again.response.status).toBe(200)
+      expect(again.visited.some((step) => step.includes(provider.issuer))).toBe(false)
+      const [issued] = await gate.audit({ app: 'short', decision: 'allow', limit: 2 })
+      expect(issued?.email).toBe('alice@example.test')
+    } finally {
+      clockOffsetMs = 0
+    }
   })
 
   it('serves the identity of the session at /.keyway/identity', async () => {
