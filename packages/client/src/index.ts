@@ -36,6 +36,7 @@ export {
   type WebSocketByteStreamOptions,
 } from './ws-byte-stream.js'
 export {
+  APP_TOKEN_HEADER,
   ServiceTokenHeader,
   openTcpTunnel,
   type Credentials,

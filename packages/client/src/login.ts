@@ -9,7 +9,7 @@ import { TokenCache, type TokenCacheOptions } from './token-cache.js'
  * usual browser login for the app, then redirects the browser to
  * `http://127.0.0.1:PORT/callback?token=APP_TOKEN&nonce=NONCE` (see docs/protocol.md).
  */
-export const CLI_LOGIN_PATH = '/_keyway/cli-login'
+export const CLI_LOGIN_PATH = '/.keyway/cli'
 
 /** Options of {@link login}. */
 export interface LoginOptions extends TokenCacheOptions, LoginLockOptions {

@@ -8,6 +8,12 @@ import { ClientError, ClientErrorCode } from './errors.js'
 import { refusalError, unreachableError, type CredentialKind } from './refusal.js'
 import { WebSocketByteStream } from './ws-byte-stream.js'
 
+/**
+ * Header that carries the app token to the relay's access gate (which reads it instead of
+ * the app's session cookie). The relay strips it before anything is forwarded.
+ */
+export const APP_TOKEN_HEADER = 'Keyway-Access-Token'
+
 /** Headers that carry a service token (issue #4). */
 export const ServiceTokenHeader = {
   clientId: 'Keyway-Access-Client-Id',
@@ -36,7 +42,8 @@ export interface TcpTunnelOptions {
 
 /**
  * Opens a TCP session to the app at `url` (hostname or URL): a WebSocket upgrade with the
- * `keyway-tcp.v1` subprotocol carrying the credentials. Resolves with the session's bytes
+ * `keyway-tcp.v1` subprotocol carrying the credentials (app token in
+ * {@link APP_TOKEN_HEADER}, or the service-token headers). Resolves with the session's bytes
  * as a Duplex with half-close (see {@link WebSocketByteStream}). A refusal rejects with a
  * `ClientError` whose one-line message says what to do (see {@link refusalError}).
  */
@@ -111,7 +118,7 @@ export function openTcpTunnel(
 
 function credentialHeaders(credentials: Credentials | undefined): Record<string, string> {
   if (credentials === undefined) return {}
-  if (credentials.kind === 'app-token') return { authorization: `Bearer ${credentials.token}` }
+  if (credentials.kind === 'app-token') return { [APP_TOKEN_HEADER]: credentials.token }
   return {
     [ServiceTokenHeader.clientId]: credentials.clientId,
     [ServiceTokenHeader.clientSecret]: credentials.clientSecret,

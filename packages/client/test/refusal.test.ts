@@ -31,7 +31,7 @@ describe('refusalError', () => {
 
   it('names the login command and keeps the relay login URL', () => {
     const err = refusalError(
-      { status: 401, headers: { 'keyway-login-url': 'https://ssh.example.com/_keyway/cli-login' } },
+      { status: 401, headers: { 'keyway-login-url': 'https://ssh.example.com/.keyway/cli' } },
       app,
       'none',
     )
@@ -40,7 +40,7 @@ describe('refusalError', () => {
       'not logged in to ssh.example.com (no session); ' +
         'run: keyway access login https://ssh.example.com',
     )
-    expect(err.loginUrl).toBe('https://ssh.example.com/_keyway/cli-login')
+    expect(err.loginUrl).toBe('https://ssh.example.com/.keyway/cli')
   })
 
   it('says which relay code came with a denial', () => {

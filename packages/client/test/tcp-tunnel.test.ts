@@ -142,7 +142,7 @@ describe('openTcpTunnel through a relay and a connector', () => {
 
       expect(err.code).toBe(ClientErrorCode.notLoggedIn)
       expect(err.status).toBe(401)
-      expect(err.loginUrl).toBe('http://echo.localhost/_keyway/cli-login')
+      expect(err.loginUrl).toBe('http://echo.localhost/.keyway/cli')
       expect(err.message).toBe(
         `not logged in to ${new URL(h.urlOf('echo')).host} (no session); ` +
           `run: keyway access login ${h.urlOf('echo')}`,

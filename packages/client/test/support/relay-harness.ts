@@ -29,13 +29,13 @@ export const testCredentials = {
   serviceSecret: 'svc-secret-1',
 }
 
-/** A gate that stands in for the access layer: bearer tokens and service tokens. */
+/** A gate that stands in for the access layer: app tokens and service tokens. */
 export class TestGate implements RequestGate {
   readonly seen: GateRequest[] = []
 
   async decide(request: GateRequest): Promise<GateDecision> {
     this.seen.push(request)
-    const auth = request.req.headers.authorization
+    const token = request.req.headers['keyway-access-token']
     const id = request.req.headers['keyway-access-client-id']
     const secret = request.req.headers['keyway-access-client-secret']
     if (id !== undefined || secret !== undefined) {
@@ -44,13 +44,13 @@ export class TestGate implements RequestGate {
       }
       return { action: 'respond', status: 401, body: 'bad service token\n' }
     }
-    if (auth === `Bearer ${testCredentials.goodToken}`) {
+    if (token === testCredentials.goodToken) {
       return { action: 'forward', identity: { user: 'alice@example.com', app: 'ssh' } }
     }
-    if (auth === `Bearer ${testCredentials.deniedToken}`) {
+    if (token === testCredentials.deniedToken) {
       return { action: 'respond', status: 403, body: 'denied\n' }
     }
-    const loginUrl = `http://${request.host}/_keyway/cli-login`
+    const loginUrl = `http://${request.host}/.keyway/cli`
     return {
       action: 'respond',
       status: 401,
