@@ -3,6 +3,7 @@ import {
   Connector,
   createConnectorLogger,
   loadConnectorConfig,
+  tunnelNameOfToken,
   type ConnectorConfig,
 } from '@keyway/connector'
 
@@ -31,6 +32,9 @@ export async function runTunnel(options: TunnelRunOptions): Promise<void> {
     envToken: process.env['KEYWAY_TUNNEL_TOKEN'],
   })
   const logger = createConnectorLogger({ level: options.logLevel })
+  if (tunnelNameOfToken(token) === undefined) {
+    logger.warn('the tunnel token is not of the form keyway1.<tunnel>.<secret>; check its source')
+  }
   const connector = new Connector({ config, token, logger })
 
   const release = exitOnSignals({
