@@ -22,7 +22,7 @@ const submitScriptHash = createHash('sha256').update(submitScript).digest('base6
 
 /**
  * The page that posts the `Response` to the ACS URL by itself (a button when scripts are off).
- * Its content security policy allows only that one script and a form posting to the ACS URL.
+ * Its content security policy allows that one script and nothing else to run.
  */
 export function renderPostForm(input: PostFormInput): HtmlPage {
   const relay = input.relayState === undefined ? ''
@@ -40,9 +40,13 @@ export function renderPostForm(input: PostFormInput): HtmlPage {
 </body>
 </html>
 `
-  const formAction = new URL(input.acsUrl).origin
-  return Object.freeze({ status: 200, headers: pageHeaders(`form-action ${formAction}; ` +
-    `script-src 'sha256-${submitScriptHash}'`), body })
+  // No form-action: browsers apply it to the redirects after the post as well, and an ACS
+  // commonly redirects to another host of the service provider.
+  return Object.freeze({
+    status: 200,
+    headers: pageHeaders(`script-src 'sha256-${submitScriptHash}'`),
+    body,
+  })
 }
 
 /** Inputs of {@link renderMessagePage}. */
