@@ -5,7 +5,8 @@ const maxReturnUrlChars = 2048
 // Scheme, then an authority of host characters and an optional port only: no userinfo,
 // no backslash, no whitespace, no percent-encoding in the host.
 const absoluteUrl = /^(https?):\/\/([a-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s\\]*)?$/i
-const encodedWhitespaceOrControl = /%(0[0-9a-f]|1[0-9a-f]|7f|20)/i
+// Encoded tab, CR, LF and other controls: some parsers strip them and read another URL.
+const encodedWhitespaceOrControl = /%(0[0-9a-f]|1[0-9a-f]|7f)/i
 
 /** Where the login may send the browser back to. */
 export interface ReturnTarget {
