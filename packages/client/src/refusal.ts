@@ -45,6 +45,12 @@ export function refusalError(refusal: Refusal, app: AppTarget, used: CredentialK
       ...(loginUrl === undefined ? {} : { loginUrl }),
     })
   }
+  if (status === 403 && used === 'service-token') {
+    const message =
+      `access to ${app.display} is denied (${because}): the service token is not valid ` +
+      'or no policy allows it; check --service-token-id and --service-token-secret'
+    return new ClientError(ClientErrorCode.accessDenied, message, details)
+  }
   if (status === 403) {
     const message =
       `access to ${app.display} is denied by its policy (${because}); ` +

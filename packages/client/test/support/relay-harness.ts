@@ -63,6 +63,7 @@ export class TestGate implements RequestGate {
 /** A relay (with {@link TestGate}) and a connector joined by a real tunnel, in-process. */
 export interface RelayHarness {
   relay: Relay
+  /** The gate in use: {@link TestGate} unless the caller passed one. */
   gate: TestGate
   /** `http://NAME.localhost:PORT` of the relay's public listener. */
   urlOf(name: string): string
@@ -74,7 +75,10 @@ export interface RelayHarness {
  * and a connector whose ingress sends `NAME.localhost` to the service string (`tcp://...`).
  * The hostname `offline.localhost` routes to a tunnel that has no connector.
  */
-export async function startRelayHarness(services: Record<string, string>): Promise<RelayHarness> {
+export async function startRelayHarness(
+  services: Record<string, string>,
+  options: { gate?: RequestGate } = {},
+): Promise<RelayHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'keyway-client-relay-'))
   const hostnames = Object.keys(services).map((name) => `${name}.localhost`)
   const config = validateRelayConfig(
@@ -90,7 +94,11 @@ export async function startRelayHarness(services: Record<string, string>): Promi
     join(dir, 'relay.yaml'),
   )
   const gate = new TestGate()
-  const relay = await startRelay({ config, logger: createRelayLogger({ level: 'silent' }), gate })
+  const relay = await startRelay({
+    config,
+    logger: createRelayLogger({ level: 'silent' }),
+    gate: options.gate ?? gate,
+  })
   const tokens = TunnelTokens.open(config.dataDir)
   const ingress = [
     ...Object.entries(services).map(([name, service]) => ({
