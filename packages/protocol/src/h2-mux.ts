@@ -76,7 +76,15 @@ abstract class H2Stream implements MuxStream {
     h2.on('wantTrailers', () => {
       if (this.sentReset !== undefined) return
       const list = this.trailers
-      h2.sendTrailers(list && list.length > 0 ? { [TRAILERS_HEADER]: encodeMeta(list) } : {})
+      let trailers: http2.OutgoingHttpHeaders = {}
+      try {
+        if (list && list.length > 0) trailers = { [TRAILERS_HEADER]: encodeMeta(list) }
+      } catch {
+        // Oversized trailers: the body cannot be presented as complete without them.
+        this.reset(ResetCode.internal)
+        return
+      }
+      h2.sendTrailers(trailers)
     })
     // Errors surface through 'close' and resetCode; an unhandled 'error' must not crash.
     h2.on('error', () => {})
@@ -156,19 +164,37 @@ class H2Incoming extends H2Stream implements IncomingStream {
     super(h2)
     this.server = h2
     this.head = head
+    // Node closes a server stream whose answer is complete if nothing ever read its request
+    // side, discarding the rest of the peer's bytes. A half-close must not end the stream,
+    // so mark it read at once (this buffers at most the readable high-water mark).
+    h2.read(0)
   }
 
   respond(reply: ReplyHead): void {
     if (this.server.destroyed || this.server.headersSent) return
+    const meta = this.encodeOrReset(reply)
+    if (meta === undefined) return
     this.server.respond(
-      { ':status': 200, [META_HEADER]: encodeMeta(reply) },
+      { ':status': 200, [META_HEADER]: meta },
       { endStream: !reply.hasBody, waitForTrailers: reply.hasBody },
     )
   }
 
   sendInfo(info: InfoHead): void {
     if (this.server.destroyed || this.server.headersSent) return
-    this.server.additionalHeaders({ ':status': info.status, [META_HEADER]: encodeMeta(info) })
+    const meta = this.encodeOrReset(info)
+    if (meta === undefined) return
+    this.server.additionalHeaders({ ':status': info.status, [META_HEADER]: meta })
+  }
+
+  /** Heads are sent from event handlers, so an oversized one resets rather than throws. */
+  private encodeOrReset(head: ReplyHead | InfoHead): string | undefined {
+    try {
+      return encodeMeta(head)
+    } catch {
+      this.reset(ResetCode.internal)
+      return undefined
+    }
   }
 }
 
@@ -247,7 +273,9 @@ export class H2Mux extends EventEmitter implements MuxSession {
   }
 
   get closed(): boolean {
-    return this.session.closed || this.session.destroyed
+    // Not session.closed: Node closes a client session as soon as a GOAWAY arrives, while
+    // the streams under way still run on it.
+    return this.session.destroyed
   }
 
   get activeStreams(): number {
@@ -255,15 +283,23 @@ export class H2Mux extends EventEmitter implements MuxSession {
   }
 
   open(head: StreamHead, options: OpenOptions): OutgoingStream {
-    if (this.closed) {
+    if (this.role !== 'opener') {
+      throw new TypeError('only the opening end of a tunnel session (the relay) opens streams')
+    }
+    if (this.session.destroyed) {
       throw new ProtocolError(ProtocolErrorCode.sessionClosed, 'tunnel session is closed')
     }
     if (this.goneAway) {
       throw new ProtocolError(ProtocolErrorCode.sessionDraining, 'tunnel session is draining')
     }
+    if (this.session.closed) {
+      throw new ProtocolError(ProtocolErrorCode.sessionClosed, 'tunnel session is closing')
+    }
+    // Checked before anything is written: an oversized header field fails the connection.
+    const meta = encodeMeta(head)
     const session = this.session as http2.ClientHttp2Session
     const stream = session.request(
-      { ':method': 'POST', ':path': '/', [META_HEADER]: encodeMeta(head) },
+      { ':method': 'POST', ':path': '/', [META_HEADER]: meta },
       {
         endStream: !options.hasBody,
         waitForTrailers: options.hasBody,

@@ -8,27 +8,38 @@ import {
   type StreamHead,
 } from './wire.js'
 
-/** Largest encoded metadata accepted in one header block (before base64url). */
-export const MAX_META_BYTES = 256 * 1024
+/**
+ * Largest `keyway-meta` or `keyway-trailers` value, in bytes of base64url text. HPACK
+ * decoders (nghttp2's among them) refuse any single header field over 64 KiB by failing
+ * the whole connection, so the limit stays below that and the sender checks it first.
+ */
+export const MAX_META_BYTES = 60 * 1024
 
 const kinds = new Set<string>(Object.values(StreamKind))
 
-/** Encodes metadata for the `keyway-meta` header. */
+/**
+ * Encodes metadata for the `keyway-meta` (or `keyway-trailers`) header. Throws
+ * `ERR_META_TOO_LARGE` when the encoded value would be over {@link MAX_META_BYTES}.
+ */
 export function encodeMeta(meta: StreamHead | ReplyHead | InfoHead | HeaderList): string {
-  return Buffer.from(JSON.stringify(meta)).toString('base64url')
+  const value = Buffer.from(JSON.stringify(meta)).toString('base64url')
+  if (value.length > MAX_META_BYTES) throw tooLarge('metadata', value.length)
+  return value
+}
+
+function tooLarge(what: string, length: number): ProtocolError {
+  return new ProtocolError(
+    ProtocolErrorCode.metaTooLarge,
+    `"${what}" is ${length} bytes encoded; the limit is ${MAX_META_BYTES}`,
+    { resetCode: ResetCode.protocol },
+  )
 }
 
 function parse(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'string') {
     throw bad(`"${what}" header is missing`)
   }
-  if (value.length > Math.ceil((MAX_META_BYTES * 4) / 3)) {
-    throw new ProtocolError(
-      ProtocolErrorCode.metaTooLarge,
-      `"${what}" is ${value.length} bytes; the limit is ${MAX_META_BYTES}`,
-      { resetCode: ResetCode.protocol },
-    )
-  }
+  if (value.length > MAX_META_BYTES) throw tooLarge(what, value.length)
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'))
@@ -70,6 +81,12 @@ function optionalString(obj: Record<string, unknown>, key: string, what: string)
   }
 }
 
+function optionalBoolean(obj: Record<string, unknown>, key: string, what: string): void {
+  if (obj[key] !== undefined && typeof obj[key] !== 'boolean') {
+    throw bad(`"${what}.${key}" must be a boolean`)
+  }
+}
+
 /** Decodes and checks the head of a stream opened by the relay. */
 export function decodeStreamHead(value: unknown): StreamHead {
   const head = parse(value, 'stream head')
@@ -79,8 +96,13 @@ export function decodeStreamHead(value: unknown): StreamHead {
   if (typeof head.reqId !== 'string' || typeof head.host !== 'string') {
     throw bad('"stream head" needs string "reqId" and "host"')
   }
-  for (const key of ['method', 'target', 'clientIp', 'proto', 'tunnel', 'connectionId']) {
+  for (const key of ['method', 'target', 'clientIp', 'tunnel', 'connectionId', 'relayId']) {
     optionalString(head, key, 'stream head')
+  }
+  optionalBoolean(head, 'hasBody', 'stream head')
+  optionalBoolean(head, 'mayHaveTrailers', 'stream head')
+  if (head.proto !== undefined && head.proto !== 'http' && head.proto !== 'https') {
+    throw bad('"stream head.proto" must be "http" or "https"')
   }
   if (head.kind === StreamKind.http || head.kind === StreamKind.upgrade) {
     if (typeof head.method !== 'string' || typeof head.target !== 'string') {
@@ -103,7 +125,21 @@ export function decodeReplyHead(value: unknown): ReplyHead {
     throw bad('"reply head.status" must be an integer from 100 to 999')
   }
   if (typeof head.hasBody !== 'boolean') throw bad('"reply head.hasBody" must be a boolean')
+  optionalBoolean(head, 'mayHaveTrailers', 'reply head')
   optionalString(head, 'statusMessage', 'reply head')
+  optionalString(head, 'connectorId', 'reply head')
+  const { error } = head
+  if (error !== undefined) {
+    const fields = error as Record<string, unknown> | null
+    if (
+      fields === null ||
+      typeof fields !== 'object' ||
+      typeof fields.code !== 'string' ||
+      typeof fields.message !== 'string'
+    ) {
+      throw bad('"reply head.error" must be { code, message } with string values')
+    }
+  }
   checkHeaders(head.headers, 'reply head')
   return head as unknown as ReplyHead
 }
@@ -111,8 +147,9 @@ export function decodeReplyHead(value: unknown): ReplyHead {
 /** Decodes an informational (1xx) head. */
 export function decodeInfoHead(value: unknown): InfoHead {
   const head = parse(value, 'info head')
-  if (typeof head.status !== 'number' || head.status < 100 || head.status > 199) {
-    throw bad('"info head.status" must be from 100 to 199')
+  const { status } = head
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 199) {
+    throw bad('"info head.status" must be an integer from 100 to 199')
   }
   checkHeaders(head.headers, 'info head')
   return head as unknown as InfoHead

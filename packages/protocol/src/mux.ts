@@ -10,7 +10,12 @@ import type { HeaderList, InfoHead, ReplyHead, StreamHead } from './wire.js'
 
 /** Common to both ends of a stream. */
 export interface MuxStream {
-  /** The stream's bytes. `end()` half-closes; `'end'` means the peer half-closed. */
+  /**
+   * The stream's bytes. `end()` half-closes. `'end'` while `resetCode` is undefined means
+   * the peer half-closed; a reset may also end the readable side, but `resetCode` is set
+   * before that `'end'`, so a reset is never taken for a clean end by a reader who checks.
+   * Do not `pipe()` with `end: true` where a reset must not look like a clean end.
+   */
   readonly data: Duplex
   /** Resets the stream in both directions with an HTTP/2 error code (see `ResetCode`). */
   reset(code: number): void
@@ -33,7 +38,10 @@ export interface OutgoingStream extends MuxStream {
 /** A stream the peer opened. */
 export interface IncomingStream extends MuxStream {
   readonly head: StreamHead
-  /** Sends the answer head; with `hasBody: false` the stream's sending side ends with it. */
+  /**
+   * Sends the answer head; with `hasBody: false` the stream's sending side ends with it.
+   * A head over `MAX_META_BYTES` resets the stream with `internal` instead of throwing.
+   */
   respond(reply: ReplyHead): void
   /** Sends an informational head before `respond`. */
   sendInfo(info: InfoHead): void
@@ -47,14 +55,23 @@ export interface OpenOptions {
   mayHaveTrailers?: boolean
 }
 
-/** One multiplexed connection. Events: `'stream'` (IncomingStream), `'goaway'`, `'close'`. */
+/**
+ * One multiplexed connection. Events: `'stream'` (IncomingStream), `'goaway'`, `'close'`,
+ * `'badStream'` (a ProtocolError: a stream with a malformed head was reset, the session
+ * carries on) and `'sessionError'` (the transport or session failed; `'close'` follows).
+ */
 export interface MuxSession extends EventEmitter {
-  /** Opens a stream carrying `head`. Throws `ERR_SESSION_DRAINING` once the peer drains. */
+  /**
+   * Opens a stream carrying `head`. Throws `ERR_SESSION_DRAINING` once either end went
+   * away, `ERR_SESSION_CLOSED` once closed or closing, and `ERR_META_TOO_LARGE` for a head
+   * whose encoding is over `MAX_META_BYTES` (nothing is sent then).
+   */
   open(head: StreamHead, options: OpenOptions): OutgoingStream
   /** Tells the peer to open no new streams; streams under way carry on. */
   goAway(): void
   /** True once either side announced it will accept no new streams. */
   readonly draining: boolean
+  /** True once the session has ended: no stream runs on it any more. */
   readonly closed: boolean
   /** Streams currently open in either direction. */
   readonly activeStreams: number
