@@ -96,3 +96,10 @@ export {
   type ReturnTarget,
   type ReturnUrlRules,
 } from './login/return-url.js'
+export {
+  createServiceToken,
+  formatAuditRecord,
+  listServiceTokens,
+  queryAuditLog,
+  removeServiceToken,
+} from './admin/admin.js'

@@ -43,10 +43,15 @@ export interface AccessGate extends RequestGate {
   readonly config: AccessConfig
   readonly stores: AccessStores
   readonly serviceTokens: ServiceTokens
-  /** The issuer (`iss`) of every token: `https://<authDomain>`. */
+  /** The issuer (`iss`) of every token: `https://<authDomain>` of the first config. */
   readonly issuer: string
   /** Audit records, newest first. */
   audit(filter?: AuditQuery): Promise<AuditRecord[]>
+  /**
+   * Swaps in a new validated config at once (SIGHUP or a file change). Key rotation
+   * settings and the token issuer (from authDomain) take effect at the next start.
+   */
+  reload(config: AccessConfig): void
   /** Stops the sweep timer and closes the stores it opened. */
   close(): Promise<void>
 }
@@ -68,38 +73,53 @@ export async function createAccessGate(options: AccessGateOptions): Promise<Acce
   const issuer = `https://${config.authDomain}`
   const tokens = new TokenService({ keys, issuer, nowMs })
   const serviceTokens = new ServiceTokens({ store: stores.serviceTokens, nowMs })
-  const ctx: GateContext = {
-    config, stores, keys, tokens, serviceTokens, log, nowMs,
-    oidc: new OidcLogin(config.identityProviders),
-    pendingLogins: options.pendingLogins ?? new MemoryLoginStateStore({ nowMs }),
-    handoffs: options.handoffs ?? new MemoryLoginStateStore({ nowMs }),
+  const shared = {
+    stores, keys, tokens, serviceTokens, log, nowMs,
+    pendingLogins: options.pendingLogins ?? new MemoryLoginStateStore<PendingLogin>({ nowMs }),
+    handoffs: options.handoffs ?? new MemoryLoginStateStore<Handoff>({ nowMs }),
     sessions: new SessionReader(tokens, stores.sessions, nowMs),
     auditor: new Auditor(stores.audit, log, nowMs),
-    authAudience: createHash('sha256').update(`keyway-auth\0${config.authDomain}`).digest('hex'),
   }
+  const contextFor = (next: AccessConfig): GateContext => ({
+    ...shared,
+    config: next,
+    oidc: new OidcLogin(next.identityProviders),
+    authAudience: createHash('sha256').update(`keyway-auth\0${next.authDomain}`).digest('hex'),
+  })
+  let ctx = contextFor(config)
   const signer = new AssertionSigner()
   const sweep = setInterval(() => {
     const now = nowMs()
-    Promise.all([stores.audit.purgeBefore(now - config.auditRetentionMs),
+    Promise.all([stores.audit.purgeBefore(now - ctx.config.auditRetentionMs),
       stores.sessions.purgeExpired(now)])
       .catch((err: unknown) => log.warn({ err }, 'access retention sweep failed'))
   }, options.sweepIntervalMs ?? 3600_000)
   sweep.unref()
 
   const decide = async (request: GateRequest): Promise<GateDecision> => {
-    if (request.host === config.authDomain) return handleAuthDomain(ctx, request)
-    if (hostHasApp(config.apps, request.host)) return handleAppHost(ctx, signer, request)
+    const current = ctx
+    if (request.host === current.config.authDomain) return handleAuthDomain(current, request)
+    if (hostHasApp(current.config.apps, request.host)) {
+      return handleAppHost(current, signer, request)
+    }
     if (request.tunnel === undefined) return { action: 'forward' }
-    await ctx.auditor.record(request, { decision: 'deny', reason: 'no_app' })
+    await current.auditor.record(request, { decision: 'deny', reason: 'no_app' })
     return text(403, 'access denied')
   }
 
   return {
-    config,
+    get config() {
+      return ctx.config
+    },
     stores,
     serviceTokens,
     issuer,
     audit: (filter) => stores.audit.query(filter),
+    reload: (next) => {
+      // Requests under way keep the context they started with; new ones see the new config.
+      // Keys, stores and sessions carry over, so nobody is signed out by a reload.
+      ctx = contextFor(next)
+    },
     decide: async (request) => {
       try {
         return await decide(request)

@@ -169,6 +169,24 @@ describe('createAccessGate', () => {
     expect(jwks.keys[0]).not.toHaveProperty('d')
   })
 
+  it('swaps in a reloaded config for the next request', async () => {
+    const own = await createAccessGate({ config, dataDir: '/nonexistent',
+      stores: createMemoryStores(), keys: await FileKeyStore.open({ rotationMs: 1000, overlapMs: 0 }),
+      logger: pino({ level: 'silent' }) })
+    try {
+      expect(status(await own.decide(fakeRequest('new.example.test/')))).toBe(403)
+      own.reload(validateAccessConfig({ authDomain: 'auth.example.test',
+        identityProviders: [{ id: 'corp', type: 'oidc', issuer: 'https://idp.example.test',
+          clientId: 'keyway', clientSecret: 'secret-value' }],
+        apps: [{ name: 'new', domains: ['new.example.test'], public: true }] }, 'relay.yaml'))
+      expect(status(await own.decide(fakeRequest('new.example.test/')))).toBe('forward')
+      expect(status(await own.decide(fakeRequest('wiki.example.test/')))).toBe(403)
+      expect(own.config.apps.map((app) => app.name)).toEqual(['new'])
+    } finally {
+      await own.close()
+    }
+  })
+
   it('fails closed with 500 when a store fails', async () => {
     const broken = createMemoryStores()
     broken.audit.record = () => Promise.reject(new Error('disk full'))
