@@ -10,6 +10,7 @@ export {
   decodeTokenExpiry,
   looksLikeJwt,
   readToken,
+  requireToken,
   type CachedToken,
   type TokenCacheOptions,
 } from './token-cache.js'

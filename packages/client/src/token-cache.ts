@@ -149,6 +149,20 @@ export function readToken(url: string, options: TokenCacheOptions = {}): string 
   return new TokenCache(options).read(resolveAppTarget(url))?.token
 }
 
+/**
+ * The cached, unexpired app token for `url`, for `keyway access token`. Throws
+ * `ERR_NOT_LOGGED_IN` with the command to run when there is none.
+ */
+export function requireToken(url: string, options: TokenCacheOptions = {}): string {
+  const app = resolveAppTarget(url)
+  const cached = new TokenCache(options).read(app)
+  if (cached !== undefined) return cached.token
+  const message =
+    `no valid token for ${app.display} (not logged in, or the session expired); ` +
+    `run: keyway access login ${app.url.origin}`
+  throw new ClientError(ClientErrorCode.notLoggedIn, message)
+}
+
 function parseTokenFile(text: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(text)

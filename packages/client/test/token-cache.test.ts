@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir, type TempDir } from '@keyway/testkit'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TokenCache, decodeTokenExpiry, readToken } from '../src/token-cache.js'
+import { TokenCache, decodeTokenExpiry, readToken, requireToken } from '../src/token-cache.js'
 
 function jwt(claims: Record<string, unknown>): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -117,6 +117,21 @@ describe('readToken', () => {
 
     expect(readToken('ssh.example.com', { home: dir.path })).toBe(token)
     expect(readToken('rdp.example.com', { home: dir.path })).toBeUndefined()
+    await dir.remove()
+  })
+})
+
+describe('requireToken', () => {
+  it('returns the cached token or says how to log in', async () => {
+    const dir = tempDir('keyway-client-cache-')
+    const token = jwt({ exp: Math.floor(Date.now() / 1000) + 600 })
+    new TokenCache({ home: dir.path }).write('http://ssh.localhost:8080', token)
+
+    expect(requireToken('http://ssh.localhost:8080', { home: dir.path })).toBe(token)
+    expect(() => requireToken('rdp.example.com', { home: dir.path })).toThrow(
+      'no valid token for rdp.example.com (not logged in, or the session expired); ' +
+        'run: keyway access login https://rdp.example.com',
+    )
     await dir.remove()
   })
 })

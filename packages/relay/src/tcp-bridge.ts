@@ -32,6 +32,9 @@ export interface TcpBridgeLimits {
   readonly maxSessionMs: number
 }
 
+/** Durations an app may set for its own sessions. */
+export type TcpSessionLimits = Partial<Pick<TcpBridgeLimits, 'idleTimeoutMs' | 'maxSessionMs'>>
+
 /** Defaults: SSH and RDP sessions may idle for an hour and last a working day and more. */
 export const defaultTcpBridgeLimits: TcpBridgeLimits = Object.freeze({
   maxMessageBytes: 1024 * 1024,
@@ -85,6 +88,8 @@ export interface TcpBridgeRequest {
   /** Kept up to date as the session runs; the relay's `RequestRecord` fits. */
   readonly tally?: TcpSessionTally
   /** Called once when the session (or its refusal) is over. */
+  /** Per-app idle and maximum durations (issue #5); the bridge's limits when omitted. */
+  readonly sessionLimits?: TcpSessionLimits
   readonly onEnd?: (summary: TcpSessionSummary) => void
 }
 
@@ -123,6 +128,8 @@ export interface TcpUpgradeForward {
   readonly bridge: TcpBridge
   readonly log: Logger
   /** Called once with the session's summary, for the audit log. */
+  /** Per-app idle and maximum durations (issue #5); the bridge's limits when omitted. */
+  readonly sessionLimits?: TcpSessionLimits
   readonly onEnd?: (summary: TcpSessionSummary) => void
 }
 
@@ -154,6 +161,7 @@ export function forwardTcpUpgrade(forward: TcpUpgradeForward): void {
     reqId: record.reqId,
     log: forward.log,
     tally: record,
+    ...(forward.sessionLimits === undefined ? {} : { sessionLimits: forward.sessionLimits }),
     onEnd: (session) => {
       forward.log.info(
         {
@@ -275,7 +283,8 @@ export class TcpBridge {
       tally.status = 101
       this.sessions.add(ws)
       ws.once('close', () => this.sessions.delete(ws))
-      spliceSession(ws, request, tally, this.limits, startedAtMs)
+      const limits = { ...this.limits, ...request.sessionLimits }
+      spliceSession(ws, request, tally, limits, startedAtMs)
     })
   }
 }

@@ -8,7 +8,12 @@ import { loopbackLookup, startTcpEcho, type TcpEcho } from '@keyway/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { RequestRecord } from '../src/request-record.js'
-import { TcpBridge, forwardTcpUpgrade, type TcpSessionSummary } from '../src/tcp-bridge.js'
+import {
+  TcpBridge,
+  forwardTcpUpgrade,
+  type TcpSessionLimits,
+  type TcpSessionSummary,
+} from '../src/tcp-bridge.js'
 import { startTunnel, type TunnelHarness } from './support/tunnel-harness.js'
 import { waitFor } from './support/client.js'
 
@@ -243,9 +248,11 @@ describe('TcpBridge', () => {
   })
 
   describe('limits', () => {
-    it('closes an idle session with 4100 and reports it', async () => {
-      const bridge = new TcpBridge({ idleTimeoutMs: 300 })
-      const ended: TcpSessionSummary[] = []
+    const startBridgeServer = async (
+      bridge: TcpBridge,
+      ended: TcpSessionSummary[],
+      sessionLimits?: TcpSessionLimits,
+    ) => {
       const server = http.createServer()
       server.on('upgrade', (req: http.IncomingMessage, socket, rest: Buffer) => {
         const record = new RequestRecord('upgrade', 'GET', '/', '127.0.0.1')
@@ -259,11 +266,36 @@ describe('TcpBridge', () => {
           registry: h.relay.registry,
           bridge,
           log: h.relayLog.logger,
+          ...(sessionLimits === undefined ? {} : { sessionLimits }),
           onEnd: (summary) => ended.push(summary),
         })
       })
       server.listen(0, '127.0.0.1')
       await once(server, 'listening')
+      return server
+    }
+
+    it('closes a session at its maximum duration with 4101', async () => {
+      const ended: TcpSessionSummary[] = []
+      const server = await startBridgeServer(new TcpBridge(), ended, { maxSessionMs: 300 })
+      const ws = connect('ssh.app.test', (server.address() as AddressInfo).port)
+      const result = collect(ws)
+      await once(ws, 'open')
+      // Bytes keep flowing, so only the maximum duration can end the session.
+      const ticker = setInterval(() => ws.send(Buffer.from('tick')), 20)
+
+      const seen = await result
+      clearInterval(ticker)
+      server.close()
+
+      expect(seen.closeCode).toBe(TcpCloseCode.maxDuration)
+      await waitFor(() => ended.length === 1)
+      expect(ended[0]).toMatchObject({ status: 101, outcome: 'reset', closeCode: 4101 })
+    })
+
+    it('closes an idle session with 4100 and reports it', async () => {
+      const ended: TcpSessionSummary[] = []
+      const server = await startBridgeServer(new TcpBridge({ idleTimeoutMs: 300 }), ended)
       const ws = connect('ssh.app.test', (server.address() as AddressInfo).port)
       const result = collect(ws)
       await once(ws, 'open')
