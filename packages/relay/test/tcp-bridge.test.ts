@@ -293,6 +293,40 @@ describe('TcpBridge', () => {
       expect(ended[0]).toMatchObject({ status: 101, outcome: 'reset', closeCode: 4101 })
     })
 
+    it('closes with 1009 on a message above the size limit', async () => {
+      const ended: TcpSessionSummary[] = []
+      const bridge = new TcpBridge({ maxMessageBytes: 64 * 1024 })
+      const server = await startBridgeServer(bridge, ended)
+      const ws = connect('ssh.app.test', (server.address() as AddressInfo).port)
+      const result = collect(ws)
+      await once(ws, 'open')
+
+      ws.send(Buffer.alloc(64 * 1024 + 1))
+      const seen = await result
+      server.close()
+
+      expect(seen.closeCode).toBe(TcpCloseCode.tooBig)
+      await waitFor(() => ended.length === 1)
+      expect(ended[0]).toMatchObject({ outcome: 'reset', bytesIn: 0 })
+    })
+
+    it('closes every open session with 1001 on closeAll', async () => {
+      const ended: TcpSessionSummary[] = []
+      const bridge = new TcpBridge()
+      const server = await startBridgeServer(bridge, ended)
+      const ws = connect('ssh.app.test', (server.address() as AddressInfo).port)
+      const result = collect(ws)
+      await once(ws, 'open')
+      await waitFor(() => bridge.activeSessions === 1)
+
+      bridge.closeAll()
+      const seen = await result
+      server.close()
+
+      expect(seen.closeCode).toBe(TcpCloseCode.goingAway)
+      await waitFor(() => bridge.activeSessions === 0)
+    })
+
     it('closes an idle session with 4100 and reports it', async () => {
       const ended: TcpSessionSummary[] = []
       const server = await startBridgeServer(new TcpBridge({ idleTimeoutMs: 300 }), ended)
