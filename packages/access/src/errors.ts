@@ -25,7 +25,7 @@ export class AccessConfigError extends Error {
   constructor(file: string, problems: readonly string[], options: { cause?: unknown } = {}) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`
     const lines = problems.map((problem) => `  - ${problem}`).join('\n')
-    super(`invalid access config in ${file} (${count}; lists count from 0):\n${lines}`, options)
+    super(`invalid access config in ${file} (${count}; lists count from 1):\n${lines}`, options)
     this.name = 'AccessConfigError'
     this.file = file
     this.problems = Object.freeze([...problems])

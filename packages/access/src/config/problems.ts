@@ -14,9 +14,13 @@ export class Problems {
     return this.#lines
   }
 
-  /** Records a problem with the field at `path` (for example `access.apps[2].domains[0]`). */
+  /**
+   * Records a problem with the field at `path` (for example `access.apps[2].domains[0]`).
+   * List positions are shown counting from 1, as in the relay's and connector's messages.
+   */
   add(path: string, message: string): void {
-    this.#lines.push(`${this.#file}: "${path}" ${message}`)
+    const shown = path.replace(/\[(\d+)\]/g, (_, index: string) => `[${Number(index) + 1}]`)
+    this.#lines.push(`${this.#file}: "${shown}" ${message}`)
   }
 
   /** Records keys of `object` that are not in `known`. */

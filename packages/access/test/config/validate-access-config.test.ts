@@ -58,13 +58,13 @@ describe('validateAccessConfig', () => {
     const expected = [
       '"access.extra" is not a known key',
       '"access.authDomain" must be one plain hostname',
-      '"access.identityProviders[0].type" must be "oidc"',
-      '"access.identityProviders[0].issuer" must be an https:// URL',
-      '"access.identityProviders[0].clientId" must be a non-empty string',
-      '"access.identityProviders[0].clientSecretFile" cannot be read (ENOENT)',
-      '"access.apps[0].domains[0]" must not hold a scheme',
-      '"access.apps[0].policies[0].action" must be one of allow, block, bypass, service_auth',
-      '"access.apps[0].policies[0].include[0].emial" is not a known selector',
+      '"access.identityProviders[1].type" must be "oidc"',
+      '"access.identityProviders[1].issuer" must be an https:// URL',
+      '"access.identityProviders[1].clientId" must be a non-empty string',
+      '"access.identityProviders[1].clientSecretFile" cannot be read (ENOENT)',
+      '"access.apps[1].domains[1]" must not hold a scheme',
+      '"access.apps[1].policies[1].action" must be one of allow, block, bypass, service_auth',
+      '"access.apps[1].policies[1].include[1].emial" is not a known selector',
       '"access.sessionDuration" must be a duration like 30m, 12h or 7d',
     ]
     for (const text of expected) {
@@ -77,22 +77,22 @@ describe('validateAccessConfig', () => {
   it.each([
     ['a user selector in a bypass policy',
       [{ name: 'b', action: 'bypass', include: [{ email: ['a@example.com'] }] }],
-      '"access.apps[0].policies[0].include[0]" uses "email", which needs a signed-in user'],
+      '"access.apps[1].policies[1].include[1]" uses "email", which needs a signed-in user'],
     ['a service token in an allow policy',
       [{ name: 'a', action: 'allow', include: [{ serviceToken: ['ci'] }] }],
       'service tokens pass only service_auth policies'],
     ['a service_auth policy without tokens',
       [{ name: 's', action: 'service_auth', include: [{ ipRange: ['10.0.0.0/8'] }] }],
-      '"access.apps[0].policies[0].include" must name service tokens'],
+      '"access.apps[1].policies[1].include" must name service tokens'],
     ['an unknown rule group',
       [{ name: 'g', action: 'allow', include: [{ ruleGroup: 'nobody' }] }],
-      '"access.apps[0].policies[0].include[0].ruleGroup" names no rule group'],
+      '"access.apps[1].policies[1].include[1].ruleGroup" names no rule group'],
     ['a bad CIDR block',
       [{ name: 'n', action: 'bypass', include: [{ ipRange: ['10.0.0.0/40'] }] }],
-      '"access.apps[0].policies[0].include[0].ipRange[0]" is not an IPv4 or IPv6 CIDR block'],
+      '"access.apps[1].policies[1].include[1].ipRange[1]" is not an IPv4 or IPv6 CIDR block'],
     ['an empty include',
       [{ name: 'e', action: 'allow', include: [] }],
-      '"access.apps[0].policies[0].include" must be a non-empty list of selectors'],
+      '"access.apps[1].policies[1].include" must be a non-empty list of selectors'],
   ])('refuses %s', (_title, policies, message) => {
     const problems = problemsOf({ authDomain: 'auth.example.test', identityProviders: [provider],
       apps: [{ name: 'wiki', domains: ['wiki.example.test'], policies }] })
@@ -106,9 +106,9 @@ describe('validateAccessConfig', () => {
         { name: 'b', domains: ['X.example.test'], policies: allowAll },
         { name: 'c', domains: ['auth.example.test'], policies: allowAll },
       ] })
-    expect(problems.join('\n')).toContain('"access.apps[1].domains[0]" "x.example.test" is ' +
+    expect(problems.join('\n')).toContain('"access.apps[2].domains[1]" "x.example.test" is ' +
       'already claimed by app "a"')
-    expect(problems.join('\n')).toContain('"access.apps[2].domains" may not claim the auth domain')
+    expect(problems.join('\n')).toContain('"access.apps[3].domains" may not claim the auth domain')
   })
 
   it('refuses policies on a public app and an app without policies', () => {
@@ -117,9 +117,9 @@ describe('validateAccessConfig', () => {
         { name: 'a', domains: ['a.example.test'], public: true, policies: allowAll },
         { name: 'b', domains: ['b.example.test'] },
       ] })
-    expect(problems.join('\n')).toContain('"access.apps[0].policies" must be absent on a ' +
+    expect(problems.join('\n')).toContain('"access.apps[1].policies" must be absent on a ' +
       '"public: true" app')
-    expect(problems.join('\n')).toContain('"access.apps[1].policies" must be a non-empty list ' +
+    expect(problems.join('\n')).toContain('"access.apps[2].policies" must be a non-empty list ' +
       'of policies')
   })
 
