@@ -2,7 +2,9 @@ import { CliError, ExitCode } from './errors.js'
 
 /** Error codes of the library packages whose messages are written for the user. */
 const userFacingCodes: ReadonlySet<string> = new Set([
-  'ERR_CONFIG', // @keyway/relay: relay.yaml, or an address it cannot listen on
+  'ERR_CONFIG', // relay.yaml (its `access:` section too), or an address it cannot listen on
+  'ERR_KEY_STORE', // @keyway/access: the signing keys under dataDir
+  'ERR_ACCESS_STORE', // @keyway/access: the database under dataDir
   'ERR_UNKNOWN_TUNNEL', // @keyway/relay: a tunnel name not in relay.yaml
   'ERR_TOKEN_STORE', // @keyway/relay: the token file under dataDir
   'ERR_CONFIG_INVALID', // @keyway/connector: connector.yaml

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { createRelayLogger, loadRelayConfig, startRelay } from '@keyway/relay'
 
+import { openAccessGate, reloadAccessOnHangup } from '../access-gate.js'
 import { configOption, gracePeriodOption, logLevelOption, type LogLevel } from '../options.js'
 import { exitOnSignals } from '../shutdown.js'
 
@@ -12,28 +13,34 @@ export interface RelayRunOptions {
 }
 
 /**
- * `keyway relay`: loads and validates the config (a bad one throws before anything
- * listens), starts the listeners, and drains them on SIGTERM or SIGINT.
+ * `keyway relay`: loads and validates the config, `access:` included (a bad one throws
+ * before anything listens), opens the access gate when there is one, starts the listeners,
+ * and drains them on SIGTERM or SIGINT. SIGHUP reloads the `access:` section.
  */
 export async function runRelay(options: RelayRunOptions): Promise<void> {
   const config = await loadRelayConfig(options.config)
   const logger = createRelayLogger({ level: options.logLevel })
   const gracePeriodMs = options.gracePeriod ?? config.gracePeriodMs
-  // TODO(#4): pass the access gate built from `config.access` once @keyway/access has it.
-  const starting = startRelay({ config, logger })
+  const gate = await openAccessGate(config, logger)
+  const starting = startRelay({ config, logger, gate })
 
   // Handlers go in before the listeners open: a signal right after `relay listening` drains.
   const release = exitOnSignals({
     logger,
     component: 'relay',
-    drain: async () => (await starting).drain(gracePeriodMs),
+    drain: async () => {
+      await (await starting).drain(gracePeriodMs)
+      await gate?.close()
+    },
   })
   try {
     await starting
   } catch (err) {
     release()
+    await gate?.close()
     throw err
   }
+  if (gate !== undefined) reloadAccessOnHangup(gate, options.config, logger)
 }
 
 /** Adds `keyway relay`. */
@@ -47,7 +54,8 @@ export function registerRelayCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nSIGTERM or SIGINT stops accepting, lets requests under way finish within the grace ' +
-        'period,\nand exits 0; a second signal exits at once.',
+        'period,\nand exits 0; a second signal exits at once. SIGHUP reloads the "access" ' +
+        'section.',
     )
     .action((options: RelayRunOptions) => runRelay(options))
 }

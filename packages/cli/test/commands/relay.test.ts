@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { request, stopAll, tempDir, type TempDir } from '@keyway/testkit'
 
@@ -29,6 +31,17 @@ afterEach(async () => {
   held = undefined
   await dir.remove()
 })
+
+const accessSection = `access:
+  authDomain: auth.localhost
+  identityProviders:
+    - { id: corp, type: oidc, issuer: "http://127.0.0.1:9", clientId: keyway, clientSecret: x }
+  apps:
+    - name: web
+      domains: [web.localhost]
+      policies:
+        - { name: staff, action: allow, include: [{ email: [ops@example.test] }] }
+`
 
 describe('keyway relay', () => {
   it('exits 1 on a config typo without listening', async () => {
@@ -87,5 +100,39 @@ describe('keyway relay', () => {
     expect((await relay.handle.waitForExit(5_000)).code).toBe(130)
     await logged(relay.handle, 'second signal; exiting without draining')
     expect(await response).toBeInstanceOf(Error)
+  })
+
+  describe('access', () => {
+    it('exits 1 on a problem in the access section without listening', async () => {
+      const base = readFileSync(writeRelayConfig(dir.path), 'utf8')
+      const config = writeFile(
+        dir.path,
+        'relay.yaml',
+        base + accessSection.replace('authDomain:', 'authDomian:'),
+      )
+
+      const result = await runKeyway(['relay', '--config', config])
+
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toContain(`${config}: "access.authDomian" is not a known key`)
+      expect(result.stderr).toContain(`${config}: "access.authDomain" must be a non-empty string`)
+    })
+
+    it('puts the access gate in front of the routes and reloads it on SIGHUP', async () => {
+      const base = readFileSync(writeRelayConfig(dir.path), 'utf8')
+      const relay = await startRelayProcess(writeFile(dir.path, 'relay.yaml', base + accessSection))
+      const port = new URL(relay.publicUrl).port
+
+      const response = await request(`http://web.localhost:${port}/private`)
+      relay.handle.kill('SIGHUP')
+      await logged(relay.handle, 'access config reloaded')
+
+      expect(response.status).toBe(302)
+      expect(response.location?.href).toMatch(
+        new RegExp(`^http://auth\\.localhost:${port}/\\.keyway/login\\?redirect_url=`),
+      )
+      expect(relay.handle.output()).not.toContain('no access gate configured')
+    })
   })
 })
