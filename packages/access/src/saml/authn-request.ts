@@ -137,7 +137,8 @@ export function decodeSamlRequest(
   }
   const raw = Buffer.from(compact, 'base64')
   let bytes: Buffer
-  if (binding === 'redirect') {
+  // Some service providers (node-saml by default) deflate POST-binding requests as well.
+  if (binding === 'redirect' || !looksLikeXml(raw)) {
     try {
       bytes = inflateRawSync(raw, { maxOutputLength: limits.maxXmlBytes })
     } catch (err) {
@@ -145,8 +146,8 @@ export function decodeSamlRequest(
         throw new SamlError(SamlErrorCode.requestTooLarge, `"SAMLRequest" inflates to more ` +
           `than the limit of ${limits.maxXmlBytes} bytes`, { cause: err })
       }
-      throw new SamlError(SamlErrorCode.requestEncoding, '"SAMLRequest" of the Redirect ' +
-        'binding is not raw DEFLATE data', { cause: err })
+      throw new SamlError(SamlErrorCode.requestEncoding, `"SAMLRequest" is neither XML nor ` +
+        'raw DEFLATE data', { cause: err })
     }
   } else {
     bytes = raw
@@ -161,6 +162,17 @@ export function decodeSamlRequest(
     throw new SamlError(SamlErrorCode.requestEncoding, 'the AuthnRequest is not UTF-8',
       { cause: err })
   }
+}
+
+/** Starts with `<` after an optional byte order mark and white space. */
+function looksLikeXml(bytes: Buffer): boolean {
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  for (let index = start; index < bytes.length; index += 1) {
+    const byte = bytes[index]
+    if (byte === 0x3c) return true
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false
+  }
+  return false
 }
 
 function checkRelayState(value: string | undefined, limits: AuthnRequestLimits):
