@@ -8,7 +8,10 @@ import { ServiceTokens, type NewServiceToken } from '../tokens/service-tokens.js
  * running relay sees the change at its next request, as both share the database file.
  */
 
-async function withStores<T>(dataDir: string, run: (stores: AccessStores) => Promise<T>): Promise<T> {
+async function withStores<T>(
+  dataDir: string,
+  run: (stores: AccessStores) => Promise<T>,
+): Promise<T> {
   const stores = openSqliteStores(dataDir)
   try {
     return await run(stores)
@@ -18,7 +21,10 @@ async function withStores<T>(dataDir: string, run: (stores: AccessStores) => Pro
 }
 
 /** Makes a service token; the secret is in the result only, never stored. */
-export function createServiceToken(options: { dataDir: string; name: string }): Promise<NewServiceToken> {
+export function createServiceToken(options: {
+  dataDir: string
+  name: string
+}): Promise<NewServiceToken> {
   return withStores(options.dataDir, (stores) =>
     new ServiceTokens({ store: stores.serviceTokens }).create(options.name))
 }
@@ -38,7 +44,10 @@ export function listServiceTokens(options: { dataDir: string }): Promise<
 }
 
 /** Audit records matching `filter`, newest first. */
-export function queryAuditLog(options: { dataDir: string; filter?: AuditQuery }): Promise<AuditRecord[]> {
+export function queryAuditLog(options: {
+  dataDir: string
+  filter?: AuditQuery
+}): Promise<AuditRecord[]> {
   return withStores(options.dataDir, (stores) => stores.audit.query(options.filter))
 }
 

@@ -81,7 +81,8 @@ function parseProviders(
 ): IdentityProviderConfig[] {
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.add(path, `must be a non-empty list of identity providers, got ${describe(raw)}; ` +
-      'for example identityProviders: [{ id: corp, type: oidc, issuer: https://login.example.com, ' +
+      'for example identityProviders: [{ id: corp, type: oidc, ' +
+      'issuer: https://login.example.com, ' +
       'clientId: keyway, clientSecretFile: corp.secret }]')
     return []
   }
@@ -111,7 +112,8 @@ function parseProvider(
   problems.unknownKeys(raw, idpKeys, path)
   const id = readString(problems, raw['id'], `${path}.id`, 'id: corp')
   if (id !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/i.test(id)) {
-    problems.add(`${path}.id`, 'must be letters, digits, "-" and "_" (at most 63), for example corp')
+    problems.add(`${path}.id`,
+      'must be letters, digits, "-" and "_" (at most 63), for example corp')
   }
   if (raw['type'] !== 'oidc') {
     problems.add(`${path}.type`, `must be "oidc", got ${describe(raw['type'])}`)

@@ -61,10 +61,13 @@ function parseApp(
   problems.unknownKeys(raw, appKeys, path)
   const name = readString(problems, raw['name'], `${path}.name`, 'name: wiki')
   const domains = parseDomains(problems, raw['domains'], `${path}.domains`)
-  const sessionDurationMs = readDuration(problems, raw['sessionDuration'], `${path}.sessionDuration`)
+  const sessionDurationMs =
+    readDuration(problems, raw['sessionDuration'], `${path}.sessionDuration`)
   const isPublic = readFlag(problems, raw['public'], `${path}.public`)
-  const cloudflareHeaders = readFlag(problems, raw['cloudflareHeaders'], `${path}.cloudflareHeaders`)
-  const policies = parsePolicies(problems, raw['policies'], `${path}.policies`, ruleGroups, isPublic)
+  const cloudflareHeaders =
+    readFlag(problems, raw['cloudflareHeaders'], `${path}.cloudflareHeaders`)
+  const policies =
+    parsePolicies(problems, raw['policies'], `${path}.policies`, ruleGroups, isPublic)
   const cors = parseCors(problems, raw['cors'], `${path}.cors`)
   if (name === undefined) return undefined
   return Object.freeze({
@@ -81,12 +84,15 @@ function parseApp(
 
 function readFlag(problems: Problems, value: unknown, path: string): boolean {
   if (value === undefined) return false
-  if (typeof value !== 'boolean') problems.add(path, `must be true or false, got ${describe(value)}`)
+  if (typeof value !== 'boolean') {
+    problems.add(path, `must be true or false, got ${describe(value)}`)
+  }
   return value === true
 }
 
 function parseDomains(problems: Problems, raw: unknown, path: string): DomainPattern[] {
-  const texts = readStringList(problems, raw, path, 'domains: [wiki.example.com, example.com/admin]')
+  const texts =
+    readStringList(problems, raw, path, 'domains: [wiki.example.com, example.com/admin]')
   if (texts === undefined) return []
   const out: DomainPattern[] = []
   for (const [index, text] of texts.entries()) {
@@ -153,7 +159,8 @@ function parseCors(problems: Problems, raw: unknown, path: string): CorsConfig |
   const allowedMethods = raw['allowedMethods'] === undefined ? ['GET', 'POST'] :
     (readStringList(problems, raw['allowedMethods'], `${path}.allowedMethods`, '[GET, POST]') ?? [])
   const allowedHeaders = raw['allowedHeaders'] === undefined ? [] :
-    (readStringList(problems, raw['allowedHeaders'], `${path}.allowedHeaders`, '[content-type]') ?? [])
+    (readStringList(problems, raw['allowedHeaders'], `${path}.allowedHeaders`,
+      '[content-type]') ?? [])
   const allowCredentials = readFlag(problems, raw['allowCredentials'], `${path}.allowCredentials`)
   const maxAgeMs = readDuration(problems, raw['maxAge'], `${path}.maxAge`)
   if (allowCredentials && allowedOrigins.includes('*')) {

@@ -14,7 +14,11 @@ export const identitySelectors: ReadonlySet<SelectorKind> =
 const serviceSelectors: ReadonlySet<SelectorKind> = new Set(['serviceToken', 'anyServiceToken'])
 
 /** Parses one selector entry such as `{ email: [a@example.com] }` or `everyone`. */
-export function parseSelector(problems: Problems, raw: unknown, path: string): Selector | undefined {
+export function parseSelector(
+  problems: Problems,
+  raw: unknown,
+  path: string,
+): Selector | undefined {
   if (raw === 'everyone' || raw === 'anyServiceToken') raw = { [raw]: true }
   if (!isMapping(raw) || Object.keys(raw).length !== 1) {
     problems.add(path, `must be a mapping with exactly one selector, got ${describe(raw)}; ` +
@@ -132,13 +136,15 @@ export function parseRuleGroups(
   const groups: Record<string, RuleGroup> = {}
   if (raw === undefined) return groups
   if (!Array.isArray(raw)) {
-    problems.add(path, `must be a list of { name, include, require?, exclude? }, got ${describe(raw)}`)
+    problems.add(path, 'must be a list of { name, include, require?, exclude? }, got ' +
+      describe(raw))
     return groups
   }
   for (const [index, item] of raw.entries()) {
     const at = `${path}[${index}]`
     if (!isMapping(item)) {
-      problems.add(at, `must be a mapping { name, include, require?, exclude? }, got ${describe(item)}`)
+      problems.add(at, 'must be a mapping { name, include, require?, exclude? }, got ' +
+        describe(item))
       continue
     }
     problems.unknownKeys(item, ['name', 'include', 'require', 'exclude'], at)
@@ -176,7 +182,8 @@ export function parsePolicy(
     problems.add(`${path}.action`, `must be one of ${actions.join(', ')}, got ${describe(action)}`)
   }
   const rule = parseRule(problems, raw, path)
-  const sessionDurationMs = readDuration(problems, raw['sessionDuration'], `${path}.sessionDuration`)
+  const sessionDurationMs =
+    readDuration(problems, raw['sessionDuration'], `${path}.sessionDuration`)
   if (name === undefined || !(actions as readonly string[]).includes(action as string)) {
     return undefined
   }

@@ -71,6 +71,8 @@ export interface CookieOptions {
 export function setCookie(name: string, value: string, options: CookieOptions): string {
   const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax']
   if (options.secure) parts.push('Secure')
-  if (options.maxAgeSeconds !== undefined) parts.push(`Max-Age=${Math.max(0, options.maxAgeSeconds)}`)
+  if (options.maxAgeSeconds !== undefined) {
+    parts.push(`Max-Age=${Math.max(0, options.maxAgeSeconds)}`)
+  }
   return parts.join('; ')
 }

@@ -50,7 +50,8 @@ async function appCallback(
   const session = handoff === undefined ? undefined : await ctx.stores.sessions.get(handoff.sid)
   const nonce = cookieValue(request.req.rawHeaders, cookieNames.appNonce)
   const now = ctx.nowMs()
-  const live = nonce !== undefined && nonce === handoff?.appNonce && session !== undefined && session.revokedAtMs === undefined && session.expiresAtMs > now
+  const live = nonce !== undefined && nonce === handoff?.appNonce && session !== undefined &&
+    session.revokedAtMs === undefined && session.expiresAtMs > now
   if (handoff === undefined || handoff.host !== request.host || match === undefined ||
     returnPath === undefined || !live || session === undefined) {
     await ctx.auditor.record(request, { decision: 'login_failed', reason: 'bad_handoff',
@@ -85,7 +86,10 @@ async function appCallback(
 }
 
 /** The first live session among the apps of this host. */
-async function hostSession(ctx: GateContext, request: GateRequest): Promise<LiveSession | undefined> {
+async function hostSession(
+  ctx: GateContext,
+  request: GateRequest,
+): Promise<LiveSession | undefined> {
   for (const app of hostApps(ctx, request.host)) {
     const found = await ctx.sessions.read(request.req, appCookieName(app.audience),
       { audience: app.audience, type: 'app' })

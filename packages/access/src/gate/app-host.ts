@@ -45,7 +45,8 @@ export async function handleAppHost(
   }
   const { app } = match
   if (isPreflight(request.req) && app.cors !== undefined) {
-    await ctx.auditor.record(request, { decision: 'bypass', app: app.name, reason: 'cors_preflight' })
+    await ctx.auditor.record(request,
+      { decision: 'bypass', app: app.name, reason: 'cors_preflight' })
     if (app.cors.preflight === 'origin') {
       return forwardRequest(ctx, signer, request, app, { kind: 'anonymous' })
     }

@@ -5,7 +5,8 @@ import { validateReturnUrl, type ReturnTarget } from '../login/return-url.js'
 import type { SessionRecord } from '../store/types.js'
 import { htmlPage, json, redirect, setCookie, text } from './answers.js'
 import {
-  browserValuePattern, callbackUrl, cookieNames, loginLimits, originFor, requestPort, reservedEndpoint,
+  browserValuePattern, callbackUrl, cookieNames, loginLimits, originFor, requestPort,
+  reservedEndpoint,
   type GateContext,
 } from './context.js'
 import { cookieValue } from './identity-headers.js'
@@ -17,7 +18,10 @@ import type { GateDecision, GateRequest } from './types.js'
  * `/.keyway/callback` (the identity provider's redirect URI), `/.keyway/logout`,
  * `/.keyway/certs` (the JWKS) and a small front page. Everything else is 404.
  */
-export async function handleAuthDomain(ctx: GateContext, request: GateRequest): Promise<GateDecision> {
+export async function handleAuthDomain(
+  ctx: GateContext,
+  request: GateRequest,
+): Promise<GateDecision> {
   const url = new URL(request.path, 'http://auth.invalid')
   const endpoint = url.pathname === '/' ? 'home' : reservedEndpoint(url.pathname)
   if (request.kind !== 'http') return text(404, 'not found')
@@ -39,7 +43,10 @@ export async function handleAuthDomain(ctx: GateContext, request: GateRequest): 
   }
 }
 
-async function readAuthSession(ctx: GateContext, request: GateRequest): Promise<SessionRecord | undefined> {
+async function readAuthSession(
+  ctx: GateContext,
+  request: GateRequest,
+): Promise<SessionRecord | undefined> {
   const found = await ctx.sessions.read(request.req, cookieNames.auth,
     { audience: ctx.authAudience, type: 'auth' })
   return found.ok ? found.live.session : undefined
@@ -89,7 +96,11 @@ async function startLogin(
   return redirect(url.href, [bindingCookie])
 }
 
-async function finishLogin(ctx: GateContext, request: GateRequest, search: string): Promise<GateDecision> {
+async function finishLogin(
+  ctx: GateContext,
+  request: GateRequest,
+  search: string,
+): Promise<GateDecision> {
   const params = new URLSearchParams(search)
   const state = params.get('state')
   const pending = state === null || state === '' ? undefined : await ctx.pendingLogins.take(state)
@@ -99,18 +110,20 @@ async function finishLogin(ctx: GateContext, request: GateRequest, search: strin
       : binding === undefined || binding !== pending.browserBinding ? 'state_mismatch'
         : params.has('error') ? 'provider_error' : undefined
   if (refusal !== undefined || pending === undefined) {
-    await ctx.auditor.record(request, { decision: 'login_failed', reason: refusal, idp: pending?.idp })
+    await ctx.auditor.record(request,
+      { decision: 'login_failed', reason: refusal, idp: pending?.idp })
     return htmlPage(403, loginFailedPage('This sign-in link is not valid. Start again from the ' +
       'application.', request.reqId))
   }
 
   let identity
   try {
-    identity = await ctx.oidc.finish(new URL(`${callbackUrl(request, ctx.config.authDomain)}${search}`),
-      pending)
+    const returned = new URL(`${callbackUrl(request, ctx.config.authDomain)}${search}`)
+    identity = await ctx.oidc.finish(returned, pending)
   } catch (err) {
     const code = err instanceof AccessError ? err.code : 'ERR_UNKNOWN'
-    const reason = code === AccessErrorCode.emailNotVerified ? 'email_not_verified' : 'provider_failed'
+    const reason = code === AccessErrorCode.emailNotVerified ? 'email_not_verified'
+      : 'provider_failed'
     ctx.log.info({ err, reqId: request.reqId, idp: pending.idp }, 'login failed')
     await ctx.auditor.record(request, { decision: 'login_failed', reason, idp: pending.idp })
     const status = reason === 'email_not_verified' ? 403 : 502

@@ -68,7 +68,8 @@ export class FileKeyStore implements KeyStore {
     if (!(options.rotationMs > 0) || !(options.overlapMs >= 0)) {
       throw new TypeError('key rotationMs must be > 0 and overlapMs >= 0')
     }
-    const file = options.dataDir === undefined ? undefined : join(options.dataDir, 'access-keys.json')
+    const file = options.dataDir === undefined ? undefined
+      : join(options.dataDir, 'access-keys.json')
     const keys = file === undefined ? [] : readKeyFile(file)
     const store = new FileKeyStore(file, options, keys)
     await store.signingKey()
@@ -150,7 +151,8 @@ function readKeyFile(file: string): SigningKey[] {
     text = readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new AccessError(AccessErrorCode.keyStore, `cannot read the key file ${file}`, { cause: err })
+    throw new AccessError(AccessErrorCode.keyStore, `cannot read the key file ${file}`,
+      { cause: err })
   }
   try {
     const parsed = JSON.parse(text) as { keys: StoredKey[] }
@@ -158,7 +160,8 @@ function readKeyFile(file: string): SigningKey[] {
       .map((stored) => {
         const privateKey = createPrivateKey({ key: stored.privateJwk as never, format: 'jwk' })
         const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK
-        const publicJwk = Object.freeze({ ...jwk, kid: stored.kid, alg: signingAlgorithm, use: 'sig' })
+        const publicJwk =
+          Object.freeze({ ...jwk, kid: stored.kid, alg: signingAlgorithm, use: 'sig' })
         return Object.freeze({ kid: stored.kid, privateKey, publicKey: createPublicKey(privateKey),
           publicJwk, createdAtMs: stored.createdAtMs })
       })

@@ -87,7 +87,8 @@ export class OidcLogin {
       const idClaims: Record<string, unknown> = { ...tokens.claims() }
       claims = { ...idClaims }
       if (typeof claims['email'] !== 'string' || claims['email_verified'] === undefined) {
-        const info = await client.fetchUserInfo(config, tokens.access_token, String(idClaims['sub']))
+        const subject = String(idClaims['sub'])
+        const info = await client.fetchUserInfo(config, tokens.access_token, subject)
         claims = { ...info, ...idClaims }
       }
     } catch (err) {

@@ -31,7 +31,8 @@ export interface ReturnUrlRules {
  * whitespace or control characters, raw or percent-encoded, other hosts, the auth domain.
  */
 export function validateReturnUrl(raw: unknown, rules: ReturnUrlRules): ReturnTarget | undefined {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > maxReturnUrlChars) return undefined
+  if (typeof raw !== 'string' || raw.length === 0) return undefined
+  if (raw.length > maxReturnUrlChars) return undefined
   if (encodedWhitespaceOrControl.test(raw)) return undefined
   const match = absoluteUrl.exec(raw)
   if (match === null) return undefined
@@ -56,7 +57,8 @@ export function validateReturnUrl(raw: unknown, rules: ReturnUrlRules): ReturnTa
  * `/`, no backslash, no whitespace or control characters (raw or encoded).
  */
 export function validateReturnPath(raw: unknown): string | undefined {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > maxReturnUrlChars) return undefined
+  if (typeof raw !== 'string' || raw.length === 0) return undefined
+  if (raw.length > maxReturnUrlChars) return undefined
   if (!raw.startsWith('/') || raw.startsWith('//')) return undefined
   if (/[\s\\]/.test(raw) || encodedWhitespaceOrControl.test(raw)) return undefined
   if (/[\u0000-\u001f\u007f]/.test(raw)) return undefined

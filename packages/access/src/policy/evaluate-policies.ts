@@ -49,12 +49,16 @@ function evaluateInOrder(
       return allow(policy, 'service_token')
     }
     if (policy.action !== 'allow' && policy.action !== 'block') continue
-    if (identity === undefined && (policy.action === 'allow' || needsIdentity(policy, ruleGroups))) {
-      const reason = facts.serviceToken === undefined ? 'login_required' : 'service_token_not_allowed'
+    const needsUser = policy.action === 'allow' || needsIdentity(policy, ruleGroups)
+    if (identity === undefined && needsUser) {
+      const reason = facts.serviceToken === undefined ? 'login_required'
+        : 'service_token_not_allowed'
       return { decision: 'deny', policy: undefined, reason }
     }
     if (!ruleHolds(policy, { ...context, identity })) continue
-    if (policy.action === 'block') return { decision: 'deny', policy: policy.name, reason: 'blocked' }
+    if (policy.action === 'block') {
+      return { decision: 'deny', policy: policy.name, reason: 'blocked' }
+    }
     return allow(policy, 'policy_allow')
   }
   if (identity === undefined && facts.serviceToken !== undefined) {

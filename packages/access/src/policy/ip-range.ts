@@ -58,7 +58,8 @@ function ipv6Value(text: string): bigint {
   const lastPart = body.slice(lastColon + 1)
   if (isIPv4(lastPart)) {
     const v4 = ipv4Value(lastPart)
-    body = `${body.slice(0, lastColon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`
+    const groups = `${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`
+    body = `${body.slice(0, lastColon + 1)}${groups}`
   }
   const [head = '', rest] = body.split('::')
   const parse = (part: string): bigint[] =>

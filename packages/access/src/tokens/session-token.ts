@@ -98,13 +98,17 @@ export class TokenService {
    * Verifies `token`: algorithm ES256 only, a known `kid`, the signature, `iss`, `aud`
    * equal to `audience`, `nbf`/`exp` (5 s tolerance) and `type`. Never throws for bad input.
    */
-  async verify(token: string, expected: { audience: string; type: TokenType }): Promise<VerifyResult> {
+  async verify(
+    token: string,
+    expected: { audience: string; type: TokenType },
+  ): Promise<VerifyResult> {
     if (token.length > maxTokenChars) return { ok: false, reason: 'malformed' }
     let rejection: TokenRejection | undefined
     const resolveKey = async (header: JWTHeaderParameters) => {
       if (header.alg !== signingAlgorithm) rejection = 'wrong_alg'
       else if (typeof header.kid !== 'string') rejection = 'unknown_kid'
-      const key = rejection === undefined ? await this.#keys.verificationKey(header.kid as string) : undefined
+      const key = rejection === undefined
+        ? await this.#keys.verificationKey(header.kid as string) : undefined
       if (key === undefined) {
         rejection ??= 'unknown_kid'
         throw new Error(rejection)
@@ -147,10 +151,11 @@ function readClaims(payload: JWTPayload): TokenClaims | undefined {
     typeof payload[name] === 'string' ? (payload[name] as string) : undefined
   const type = text('type')
   const aud = typeof payload.aud === 'string' ? payload.aud : undefined
-  const [sub, email, idp, sid, iss] = [text('sub'), text('email'), text('idp'), text('sid'), text('iss')]
+  const [sub, email, idp, sid, iss] =
+    [text('sub'), text('email'), text('idp'), text('sid'), text('iss')]
   if (type !== 'auth' && type !== 'app' && type !== 'assertion') return undefined
   if ([sub, email, idp, sid, iss, aud].includes(undefined)) return undefined
-  if (!Number.isInteger(payload.iat) || !Number.isInteger(payload.nbf) || !Number.isInteger(payload.exp)) {
+  if (![payload.iat, payload.nbf, payload.exp].every((time) => Number.isInteger(time))) {
     return undefined
   }
   return Object.freeze({
