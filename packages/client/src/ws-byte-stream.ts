@@ -58,8 +58,10 @@ export class WebSocketByteStream extends Duplex {
       callback(this.closedError())
       return
     }
+    // Ended from here on: the relay may answer our eof with its close before the send
+    // callback runs, and that close must count as clean.
+    this.localEnded = true
     this.ws.send(TCP_EOF_MESSAGE, { binary: false }, (err) => {
-      if (err === undefined || err === null) this.localEnded = true
       callback(err)
       this.closeWhenBothEnded()
     })

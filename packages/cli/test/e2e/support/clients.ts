@@ -61,7 +61,8 @@ export function readBody(res: IncomingMessage): Promise<BodyResult> {
 
 /**
  * Sends raw bytes to 127.0.0.1:`port` and returns everything received until the server
- * closes the connection (or `timeoutMs`, default 5 s).
+ * closes the connection (or `timeoutMs`, default 5 s). The socket is not half-closed: the
+ * request should say `Connection: close`.
  */
 export function rawExchange(port: number, text: string, timeoutMs = 5_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -77,7 +78,7 @@ export function rawExchange(port: number, text: string, timeoutMs = 5_000): Prom
       clearTimeout(timer)
       resolve(Buffer.concat(chunks))
     })
-    socket.end(text)
+    socket.write(text)
   })
 }
 
