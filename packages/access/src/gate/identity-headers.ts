@@ -43,13 +43,18 @@ export function parseCookies(values: readonly string[]): Array<[string, string]>
   return out
 }
 
-/** The value of the cookie `name` in the request, when sent exactly once. */
-export function cookieValue(raw: readonly string[], name: string): string | undefined {
+/** Every value sent for the cookie `name` (a parent domain may have set one too). */
+export function cookieValues(raw: readonly string[], name: string): string[] {
   const cookieLines = headerPairs(raw)
     .filter(([header]) => header.toLowerCase() === 'cookie')
     .map(([, value]) => value)
-  const found = parseCookies(cookieLines).filter(([cookie]) => cookie === name)
-  return found.length === 1 ? found[0]?.[1] : undefined
+  return parseCookies(cookieLines).filter(([cookie]) => cookie === name).map(([, value]) => value)
+}
+
+/** The value of the cookie `name` in the request, when sent exactly once. */
+export function cookieValue(raw: readonly string[], name: string): string | undefined {
+  const found = cookieValues(raw, name)
+  return found.length === 1 ? found[0] : undefined
 }
 
 /**

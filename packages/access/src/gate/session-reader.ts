@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Identity } from '../policy/types.js'
 import type { SessionRecord, SessionStore } from '../store/types.js'
 import type { TokenClaims, TokenService, TokenType } from '../tokens/session-token.js'
-import { cookieValue } from './identity-headers.js'
+import { cookieValues } from './identity-headers.js'
 
 /** A session found in a request. */
 export interface LiveSession {
@@ -18,6 +18,8 @@ export type SessionLookup =
   | { readonly ok: false; readonly reason: 'absent' | 'invalid' | 'expired' | 'revoked' }
 
 const maxCachedTokens = 10_000
+// A sibling host can toss in a same-named cookie for a parent domain; a few are tried.
+const maxCandidateTokens = 4
 
 /**
  * Reads session tokens from cookies. Signature checks are cached per token until it
@@ -36,14 +38,32 @@ export class SessionReader {
     this.#nowMs = nowMs
   }
 
-  /** The session of the cookie `cookie` (or an explicit `token`) for `audience`. */
+  /**
+   * The session of the cookie `cookie` (or of an explicit `token`) for `audience`. When the
+   * cookie is sent several times, the first value that holds a live session wins.
+   */
   async read(
     req: IncomingMessage,
     cookie: string,
     expected: { audience: string; type: TokenType },
-    token: string | undefined = cookieValue(req.rawHeaders, cookie),
+    token?: string,
   ): Promise<SessionLookup> {
-    if (token === undefined || token === '') return { ok: false, reason: 'absent' }
+    const candidates = (token === undefined ? cookieValues(req.rawHeaders, cookie) : [token])
+      .filter((value) => value !== '')
+      .slice(0, maxCandidateTokens)
+    let first: SessionLookup = { ok: false, reason: 'absent' }
+    for (const [index, candidate] of candidates.entries()) {
+      const found = await this.#readOne(candidate, expected)
+      if (found.ok) return found
+      if (index === 0) first = found
+    }
+    return first
+  }
+
+  async #readOne(
+    token: string,
+    expected: { audience: string; type: TokenType },
+  ): Promise<SessionLookup> {
     const claims = await this.#verify(token, expected)
     if (claims === 'expired') return { ok: false, reason: 'expired' }
     if (claims === undefined) return { ok: false, reason: 'invalid' }
