@@ -4,6 +4,9 @@
  * connector (the built `keyway` CLI). Prints a table and writes bench-results.json.
  *
  *   npm run bench [-- --quick] [-- --out FILE]
+ *
+ * KEYWAY_BENCH_PROF=DIR runs the relay and the bench connector under `node --cpu-prof`,
+ * writing their .cpuprofile files into DIR (see scripts/bench/profile-summary.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -29,6 +32,14 @@ const cli = path.join(root, 'packages/cli/bin/keyway.js')
 const quick = process.argv.includes('--quick')
 const outIndex = process.argv.indexOf('--out')
 const outFile = outIndex > 0 ? (process.argv[outIndex + 1] ?? '') : 'bench-results.json'
+// `--only keyway` (or `direct,baseline`): measure some paths only, for quicker iterations.
+const onlyIndex = process.argv.indexOf('--only')
+const only = onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : undefined
+// `--figures small,sequential`: measure some figures only (download, upload, concurrent,
+// small, sequential, ws, streams).
+const figuresIndex = process.argv.indexOf('--figures')
+const figures = figuresIndex > 0 ? (process.argv[figuresIndex + 1] ?? '').split(',') : undefined
+const wanted = (figure: string): boolean => figures === undefined || figures.includes(figure)
 const GiB = 1024 * 1024 * 1024
 const MiB = 1024 * 1024
 
@@ -41,9 +52,17 @@ const settings = quick
 const children: ChildProcess[] = []
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyway-bench-'))
 
-function start(name: string, args: string[]): ChildProcess {
+const profileDir = process.env.KEYWAY_BENCH_PROF
+
+function start(name: string, args: string[], profile = false): ChildProcess {
   const log = openSync(path.join(work, `${name}.log`), 'a')
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', log], cwd: root })
+  const flags = profile && profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : []
+  const child = spawn(process.execPath, [...flags, ...args], {
+    stdio: ['ignore', 'pipe', log],
+    cwd: root,
+  })
   children.push(child)
   return child
 }
@@ -122,7 +141,9 @@ async function startKeyway(originPort: number) {
       '',
     ].join('\n'),
   )
-  const relay = start('relay', [cli, 'relay', '--config', relayConfig, '--log-level', 'warn'])
+  const relay = start(
+    'relay', [cli, 'relay', '--config', relayConfig, '--log-level', 'warn'], true,
+  )
   const connectorConfig = (host: string) => {
     const file = path.join(work, `connector-${host}.yaml`)
     writeFileSync(
@@ -138,19 +159,21 @@ async function startKeyway(originPort: number) {
     )
     return file
   }
-  const runConnector = (name: string, host: string, token: string) => {
+  const runConnector = (name: string, host: string, token: string, profile = false) => {
     const tokenFile = path.join(work, `${name}.token`)
     writeFileSync(tokenFile, token, { mode: 0o600 })
     return start(name, [
       cli, 'tunnel', 'run', '--config', connectorConfig(host), '--token-file', tokenFile,
       '--log-level', 'warn',
-    ])
+    ], profile)
   }
   const through: BenchPath = { name: 'keyway', port: publicPort, host: 'bench.localhost' }
   const connectPath: BenchPath = { name: 'keyway', port: publicPort, host: 'connect.localhost' }
   // The relay must be listening before a token is asked for, so that both see one dataDir.
   await waitForStatus(through, [503, 200, 404])
-  const connector = runConnector('connector', 'bench.localhost', await tokenFor(relayConfig, 'bench'))
+  const connector = runConnector(
+    'connector', 'bench.localhost', await tokenFor(relayConfig, 'bench'), true,
+  )
   await waitUntilServing(through)
   const connectToken = await tokenFor(relayConfig, 'connect')
   return { relay, connector, through, connectPath, runConnector, connectToken }
@@ -172,20 +195,26 @@ async function measureAll(paths: BenchPath[]): Promise<Record<string, Row>> {
   for (const target of paths) {
     const row: Row = {}
     process.stderr.write(`bench: ${target.name}\n`)
-    row.downloadMiBs = await bulkDownload(target, settings.bulkBytes)
-    row.uploadMiBs = await bulkUpload(target, settings.bulkBytes)
-    row.concurrentMiBs = await concurrentDownloads(
-      target, settings.concurrent, settings.concurrentBytes,
-    )
-    const load = await smallRequests(target, 32, settings.loadSeconds)
-    row.requestsPerSecond = load.requestsPerSecond
-    row.loadP50Ms = load.p50Ms
-    row.loadP99Ms = load.p99Ms
-    row.loadErrors = load.errors
-    const latency = await sequentialLatency(target, settings.sequential)
-    row.sequentialP50Us = latency.p50Us
-    row.sequentialP99Us = latency.p99Us
-    row.wsMessagesPerSecond = await webSocketEcho(target, settings.echoSeconds)
+    if (wanted('download')) row.downloadMiBs = await bulkDownload(target, settings.bulkBytes)
+    if (wanted('upload')) row.uploadMiBs = await bulkUpload(target, settings.bulkBytes)
+    if (wanted('concurrent')) {
+      row.concurrentMiBs = await concurrentDownloads(
+        target, settings.concurrent, settings.concurrentBytes,
+      )
+    }
+    if (wanted('small')) {
+      const load = await smallRequests(target, 32, settings.loadSeconds)
+      row.requestsPerSecond = load.requestsPerSecond
+      row.loadP50Ms = load.p50Ms
+      row.loadP99Ms = load.p99Ms
+      row.loadErrors = load.errors
+    }
+    if (wanted('sequential')) {
+      const latency = await sequentialLatency(target, settings.sequential)
+      row.sequentialP50Us = latency.p50Us
+      row.sequentialP99Us = latency.p99Us
+    }
+    if (wanted('ws')) row.wsMessagesPerSecond = await webSocketEcho(target, settings.echoSeconds)
     results[target.name] = row
   }
   return results
@@ -242,6 +271,14 @@ async function main(): Promise<void> {
     keyway.through,
   ]
 
+  if (process.argv.includes('--hold')) {
+    // For profiling by hand: report the processes and ports, run until interrupted.
+    const pids = { relay: keyway.relay.pid, connector: keyway.connector.pid }
+    console.log(JSON.stringify({ paths, pids, work }))
+    await once(process, 'SIGINT')
+    return
+  }
+
   const memory: Row = {}
   await new Promise((resolve) => setTimeout(resolve, 500))
   memory.relayIdleMiB = rssMiB(keyway.relay)
@@ -253,17 +290,22 @@ async function main(): Promise<void> {
   memory.connectMs = await waitUntilServing(keyway.connectPath)
   connectChild.kill('SIGKILL')
 
-  const results = await measureAll(paths)
+  if (wanted('streams')) {
+    // Measured before the load, from the idle figures: what the streams alone add.
+    process.stderr.write(`bench: ${settings.idleStreams} idle WebSockets through keyway\n`)
+    const before = memory.relayIdleMiB + memory.connectorIdleMiB
+    const sockets = await openManyWebSockets(keyway.through, settings.idleStreams)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    memory.relayWithStreamsMiB = rssMiB(keyway.relay)
+    memory.connectorWithStreamsMiB = rssMiB(keyway.connector)
+    const after = memory.relayWithStreamsMiB + memory.connectorWithStreamsMiB
+    memory.bytesPerStreamKiB = ((after - before) * 1024) / settings.idleStreams
+    for (const ws of sockets) ws.terminate()
+  }
 
-  process.stderr.write(`bench: ${settings.idleStreams} idle WebSockets through keyway\n`)
-  const before = rssMiB(keyway.relay) + rssMiB(keyway.connector)
-  const sockets = await openManyWebSockets(keyway.through, settings.idleStreams)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  memory.relayWithStreamsMiB = rssMiB(keyway.relay)
-  memory.connectorWithStreamsMiB = rssMiB(keyway.connector)
-  const after = memory.relayWithStreamsMiB + memory.connectorWithStreamsMiB
-  memory.bytesPerStreamKiB = ((after - before) * 1024) / settings.idleStreams
-  for (const ws of sockets) ws.terminate()
+  const results = await measureAll(
+    paths.filter((target) => only === undefined || only.includes(target.name)),
+  )
 
   printTable(results, memory)
   const report = {
@@ -278,14 +320,27 @@ async function main(): Promise<void> {
   console.log(`results written to ${outFile}`)
 }
 
-function cleanUp(): void {
+/** Profiled processes write their profile on exit: two SIGTERMs end them without draining. */
+async function stopProfiled(): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null)
+  for (const child of running) child.kill('SIGTERM')
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  for (const child of running) child.kill('SIGTERM')
+  await Promise.race([
+    Promise.all(running.map((child) => child.exitCode === null ? once(child, 'exit') : null)),
+    new Promise((resolve) => setTimeout(resolve, 10_000)),
+  ])
+}
+
+async function cleanUp(): Promise<void> {
+  if (profileDir) await stopProfiled()
   for (const child of children) child.kill('SIGKILL')
   rmSync(work, { recursive: true, force: true })
 }
 
 main().then(
-  () => {
-    cleanUp()
+  async () => {
+    await cleanUp()
     process.exit(0)
   },
   (err: unknown) => {
