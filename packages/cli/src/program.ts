@@ -1,8 +1,11 @@
 import { Command } from 'commander'
 
+import { registerAccessClientCommands } from './commands/access-client.js'
 import { registerDemoCommand } from './commands/demo.js'
 import { registerIngressCommands } from './commands/ingress.js'
+import { registerLogsCommand } from './commands/logs.js'
 import { registerRelayCommand } from './commands/relay.js'
+import { registerServiceTokenCommands } from './commands/service-token.js'
 import { registerTunnelRunCommand } from './commands/tunnel-run.js'
 import { registerTunnelTokenCommands } from './commands/tunnel-token.js'
 import { commandOverview } from './help-text.js'
@@ -27,6 +30,12 @@ export function createProgram(): Command {
   registerTunnelTokenCommands(tunnel)
   registerTunnelRunCommand(tunnel)
   registerIngressCommands(tunnel)
+  const access = program
+    .command('access')
+    .description('reach SSH, RDP and TCP apps; service tokens for machines')
+  registerAccessClientCommands(access)
+  registerServiceTokenCommands(access)
+  registerLogsCommand(program)
   registerDemoCommand(program)
 
   program.addHelpText('after', () => commandOverview(program))
