@@ -3,7 +3,7 @@
  * through a baseline of two bare Node TCP forwarders in series, and through a real relay and
  * connector (the built `keyway` CLI). Prints a table and writes bench-results.json.
  *
- *   npm run bench [-- --quick] [-- --out FILE]
+ *   npm run bench [-- --quick] [-- --tiny] [-- --out FILE]
  *
  * KEYWAY_BENCH_PROF=DIR runs the relay and the bench connector under `node --cpu-prof`,
  * writing their .cpuprofile files into DIR (see scripts/bench/profile-summary.ts).
@@ -43,11 +43,18 @@ const wanted = (figure: string): boolean => figures === undefined || figures.inc
 const GiB = 1024 * 1024 * 1024
 const MiB = 1024 * 1024
 
-const settings = quick
-  ? { bulkBytes: 128 * MiB, concurrent: 64, concurrentBytes: 2 * MiB, loadSeconds: 3,
-      sequential: 500, echoSeconds: 2, idleStreams: 1_000 }
-  : { bulkBytes: GiB, concurrent: 64, concurrentBytes: 16 * MiB, loadSeconds: 10,
-      sequential: 3_000, echoSeconds: 5, idleStreams: 10_000 }
+// `--tiny` shrinks every figure to seconds in all: for the test that the script works, whose
+// figures say nothing about speed.
+const tiny = process.argv.includes('--tiny')
+
+const settings = tiny
+  ? { bulkBytes: 4 * MiB, concurrent: 8, concurrentBytes: 256 * 1024, loadSeconds: 1,
+      sequential: 50, echoSeconds: 1, idleStreams: 300 }
+  : quick
+    ? { bulkBytes: 128 * MiB, concurrent: 64, concurrentBytes: 2 * MiB, loadSeconds: 3,
+        sequential: 500, echoSeconds: 2, idleStreams: 1_000 }
+    : { bulkBytes: GiB, concurrent: 64, concurrentBytes: 16 * MiB, loadSeconds: 10,
+        sequential: 3_000, echoSeconds: 5, idleStreams: 10_000 }
 
 const children: ChildProcess[] = []
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyway-bench-'))
@@ -311,6 +318,7 @@ async function main(): Promise<void> {
   const report = {
     date: new Date().toISOString(),
     quick,
+    tiny,
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
     settings,
     results,
