@@ -13,5 +13,12 @@ export function webSocketTransport(ws: WebSocket): Duplex {
   const duplex = createWebSocketStream(ws, { allowHalfOpen: false })
   // The session reports transport failures through its own 'close'; do not crash here.
   duplex.on('error', () => {})
+  // ws only ends the readable side when the socket goes away without a close handshake,
+  // and a pending _final then never completes, so the duplex would never close and the
+  // session would keep its streams open until a ping timed out. After the end of input
+  // has been delivered, the transport is torn down for good.
+  ws.once('close', () => {
+    setImmediate(() => duplex.destroy())
+  })
   return duplex
 }

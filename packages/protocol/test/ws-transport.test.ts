@@ -1,0 +1,80 @@
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import type { Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket, WebSocketServer } from 'ws'
+import { H2Mux } from '../src/h2-mux.js'
+import type { IncomingStream } from '../src/mux.js'
+import { ResetCode } from '../src/wire.js'
+import { webSocketTransport } from '../src/ws-transport.js'
+import { httpHead } from './support/stream-io.js'
+
+interface Linked {
+  readonly opener: H2Mux
+  readonly acceptor: H2Mux
+  /** The TCP socket under the acceptor's WebSocket. */
+  readonly acceptorSocket: Socket
+  close(): Promise<void>
+}
+
+async function linkOverWebSocket(): Promise<Linked> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  const accepted = once(server, 'connection') as Promise<[WebSocket]>
+  const client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false })
+  await once(client, 'open')
+  const [serverSide] = await accepted
+  const opener = H2Mux.opener(webSocketTransport(serverSide))
+  const acceptor = H2Mux.acceptor(webSocketTransport(client))
+  const acceptorSocket = (client as unknown as { _socket: Socket })._socket
+  return {
+    opener,
+    acceptor,
+    acceptorSocket,
+    close: async () => {
+      opener.destroy()
+      acceptor.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+describe('webSocketTransport', () => {
+  let linked: Linked | undefined
+
+  afterEach(async () => {
+    await linked?.close()
+    linked = undefined
+  })
+
+  // Regression: ws ends only the readable side of its stream when the socket vanishes
+  // without a close handshake, so the session stayed open until a ping timed out.
+  it.each([false, true])(
+    'closes the session and its streams when the peer vanishes (after GOAWAY: %s)',
+    async (afterGoAway) => {
+      linked = await linkOverWebSocket()
+      const { opener, acceptor } = linked
+      const served = once(acceptor, 'stream') as Promise<[IncomingStream]>
+      const stream = opener.open(httpHead(), { hasBody: false })
+      await served
+      if (afterGoAway) {
+        const told = once(opener, 'goaway')
+        acceptor.goAway()
+        await told
+      }
+      const sessionClosed = once(opener, 'close')
+      const reply = stream.reply.then(
+        () => 'answered',
+        (err: unknown) => String(err),
+      )
+
+      linked.acceptorSocket.destroy()
+      await sessionClosed
+
+      expect(opener.closed).toBe(true)
+      expect(await reply).toMatch(/closed before its reply/)
+      expect(stream.resetCode).toBe(ResetCode.cancel)
+    },
+  )
+})
