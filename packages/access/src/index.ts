@@ -62,6 +62,7 @@ export {
   MemorySessionStore,
 } from './store/memory-stores.js'
 export { openSqliteStores } from './store/sqlite-stores.js'
+export { auditDecisions, maxAuditQueryRows } from './store/types.js'
 export type {
   AccessStores,
   AuditDecision,

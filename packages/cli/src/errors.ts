@@ -8,6 +8,10 @@ export const CliErrorCode = {
   unknownTunnel: 'ERR_UNKNOWN_TUNNEL',
   noRuleMatches: 'ERR_NO_RULE_MATCHES',
   demoFailed: 'ERR_DEMO_FAILED',
+  /** `keyway access login|token|ssh|tcp`: the access client's error, message as is. */
+  accessClient: 'ERR_ACCESS_CLIENT',
+  accessNotConfigured: 'ERR_ACCESS_NOT_CONFIGURED',
+  serviceToken: 'ERR_SERVICE_TOKEN',
 } as const
 export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode]
 

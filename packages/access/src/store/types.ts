@@ -30,17 +30,14 @@ export interface SessionStore {
   purgeExpired(nowMs: number): Promise<number>
 }
 
+/** Every decision an audit record can carry, for filters and their validation. */
+export const auditDecisions = Object.freeze([
+  'allow', 'bypass', 'service_token', 'public', 'block', 'deny', 'login', 'login_failed',
+  'logout',
+] as const)
+
 /** What an audit record says happened. */
-export type AuditDecision =
-  | 'allow'
-  | 'bypass'
-  | 'service_token'
-  | 'public'
-  | 'block'
-  | 'deny'
-  | 'login'
-  | 'login_failed'
-  | 'logout'
+export type AuditDecision = (typeof auditDecisions)[number]
 
 /** One decision of the access layer. */
 export interface AuditRecord {
