@@ -15,7 +15,8 @@ describe('keyway', () => {
       const commands = overview
         .split('\n')
         .filter((line) => line.startsWith('  keyway '))
-        .map((line) => /^ {2}(keyway .+?)\s{2,}\S/.exec(line)?.[1])
+        // A long usage puts its description on the next line.
+        .map((line) => line.trim().split(/\s{2,}/)[0])
       expect(commands).toEqual([
         'keyway relay --config <file>',
         'keyway tunnel token <name> --config <file>',
@@ -23,6 +24,15 @@ describe('keyway', () => {
         'keyway tunnel run --config <file>',
         'keyway tunnel ingress validate --config <file>',
         'keyway tunnel ingress rule <url> --config <file>',
+        'keyway access login [url]',
+        'keyway access token [url]',
+        'keyway access ssh --hostname <host>',
+        'keyway access ssh-config --hostname <host>',
+        'keyway access tcp --hostname <host> --listen <address>',
+        'keyway access service-token create <name> --config <file>',
+        'keyway access service-token list --config <file>',
+        'keyway access service-token remove <name> --config <file>',
+        'keyway logs --config <file>',
         'keyway demo',
       ])
     })

@@ -15,25 +15,41 @@ export interface SystemBrowserOptions {
 
 /**
  * The default way to open the login page: always prints the URL on standard error (the
- * user may be on another machine), then starts `xdg-open` (Linux, with a display) or
- * `open` (macOS) when one is on `PATH`. Standard output stays untouched, as an SSH
- * `ProxyCommand` needs.
+ * user may be on another machine), then starts the browser: the command in `$BROWSER`
+ * when set (its words, then the URL, or the URL in place of `%s`), else `xdg-open`
+ * (Linux, with a display) or `open` (macOS) when one is on `PATH`. Standard output stays
+ * untouched, as an SSH `ProxyCommand` needs.
  */
 export function systemBrowser(options: SystemBrowserOptions = {}): OpenBrowser {
   const stderr = options.stderr ?? process.stderr
   const env = options.env ?? process.env
   return (url: string) => {
     stderr.write(`keyway: to log in, open this URL in a browser:\n  ${url}\n`)
-    const opener = findOpener(env)
-    if (opener === undefined) return
+    const command = browserCommand(env, url)
+    if (command === undefined) return
     try {
-      const child = spawn(opener, [url], { stdio: 'ignore', detached: true, env })
+      const [file, ...args] = command
+      const child = spawn(file as string, args, { stdio: 'ignore', detached: true, env })
       child.on('error', () => {})
       child.unref()
     } catch {
       // The URL is printed; a browser that cannot start is not an error.
     }
   }
+}
+
+function browserCommand(env: NodeJS.ProcessEnv, url: string): string[] | undefined {
+  // As in xdg-utils: a colon-separated list; the first entry is used.
+  const chosen = (env['BROWSER'] ?? '').split(':')[0]?.trim() ?? ''
+  if (chosen !== '') {
+    const words = chosen.split(/\s+/)
+    const args = words.slice(1)
+    const placed = args.some((word) => word.includes('%s'))
+    const withUrl = placed ? args.map((word) => word.replaceAll('%s', url)) : [...args, url]
+    return [words[0] as string, ...withUrl]
+  }
+  const opener = findOpener(env)
+  return opener === undefined ? undefined : [opener, url]
 }
 
 function findOpener(env: NodeJS.ProcessEnv): string | undefined {
