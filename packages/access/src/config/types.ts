@@ -1,5 +1,7 @@
 /** The validated, frozen shape of the `access:` section of relay.yaml. */
 
+import type { SamlAppConfig } from '../saml/config.js'
+
 /** One parsed CIDR block; addresses are compared as 128-bit numbers (IPv4 mapped). */
 export interface CidrRange {
   /** As written in the config, for messages and docs. */
@@ -84,6 +86,21 @@ export interface AppConfig {
   readonly cors: CorsConfig | undefined
   /** Also send the `Cf-Access-*` identity header names to the origin. */
   readonly cloudflareHeaders: boolean
+  /** How the app launcher shows the app (`launcher:`); `web` when not set. */
+  readonly launcher?: LauncherKind
+}
+
+/**
+ * How the app launcher shows a self-hosted app: a link (`web`), the command that connects
+ * to an SSH, RDP or other TCP service behind it, or not at all (`hidden`).
+ */
+export type LauncherKind = 'web' | 'ssh' | 'rdp' | 'tcp' | 'hidden'
+
+/** An `access.apps` entry with `type: saml`: a SaaS app the relay is the identity provider of. */
+export interface SamlApp extends Omit<SamlAppConfig, 'policies'> {
+  /** Derived from the name like any app's audience tag. */
+  readonly audience: string
+  readonly policies: readonly Policy[]
 }
 
 /** An OpenID Connect identity provider. */
@@ -110,6 +127,8 @@ export interface AccessConfig {
   readonly sessionDurationMs: number
   readonly identityProviders: readonly IdentityProviderConfig[]
   readonly apps: readonly AppConfig[]
+  /** The `type: saml` entries of `apps`, in their listed order. */
+  readonly samlApps: readonly SamlApp[]
   readonly ruleGroups: Readonly<Record<string, RuleGroup>>
   /** Signing keys are replaced after this long. Default 30 days. */
   readonly keyRotationMs: number

@@ -6,6 +6,7 @@ import { parseDomainPattern } from './domain-pattern.js'
 import { describe, isMapping, Problems, readString, readStringList } from './problems.js'
 import { accessConfigDefaults, type AccessConfig, type IdentityProviderConfig } from './types.js'
 import { parseApps } from './validate-apps.js'
+import { parseSamlApps } from './validate-saml-apps.js'
 import { parseRuleGroups, readDuration } from './validate-policies.js'
 
 const topKeys = [
@@ -37,6 +38,7 @@ export function validateAccessConfig(raw: unknown, file: string): AccessConfig {
     `${base}.identityProviders`, dirname(resolve(file)))
   const ruleGroups = parseRuleGroups(problems, raw['ruleGroups'], `${base}.ruleGroups`)
   const apps = parseApps(problems, raw['apps'], `${base}.apps`, ruleGroups)
+  const samlApps = parseSamlApps(problems, raw['apps'], `${base}.apps`, ruleGroups, apps)
   for (const [index, app] of apps.entries()) {
     if (app.domains.some((domain) => domain.host === authDomain)) {
       problems.add(`${base}.apps[${index}].domains`, `may not claim the auth domain ` +
@@ -51,6 +53,7 @@ export function validateAccessConfig(raw: unknown, file: string): AccessConfig {
     sessionDurationMs: duration('sessionDuration', accessConfigDefaults.sessionDurationMs),
     identityProviders: Object.freeze(identityProviders),
     apps: Object.freeze(apps),
+    samlApps: Object.freeze(samlApps),
     ruleGroups: Object.freeze(ruleGroups),
     keyRotationMs: duration('keyRotation', accessConfigDefaults.keyRotationMs),
     keyOverlapMs: duration('keyOverlap', accessConfigDefaults.keyOverlapMs),

@@ -3,19 +3,26 @@ import { createHash } from 'node:crypto'
 import { parseDomainPattern } from './domain-pattern.js'
 import { describe, isMapping, readString, readStringList, type Problems } from './problems.js'
 import { accessConfigDefaults } from './types.js'
-import type { AppConfig, CorsConfig, DomainPattern, Policy, RuleGroup } from './types.js'
+import type {
+  AppConfig, CorsConfig, DomainPattern, LauncherKind, Policy, RuleGroup,
+} from './types.js'
 import { parsePolicy, readDuration } from './validate-policies.js'
 
 const appKeys = [
   'name', 'domains', 'sessionDuration', 'policies', 'cors', 'public', 'cloudflareHeaders',
+  'launcher',
 ]
+const launcherKinds: readonly LauncherKind[] = ['web', 'ssh', 'rdp', 'tcp', 'hidden']
 
 /** The `aud` of an app's tokens: stable for a name, 64 hex characters. */
 export function audienceTag(appName: string): string {
   return createHash('sha256').update(`keyway-app\0${appName}`).digest('hex')
 }
 
-/** Parses `apps`, checking that no two apps claim the same domain entry. */
+/**
+ * Parses `apps`, checking that no two apps claim the same domain entry. `type: saml` entries
+ * are left to `parseSamlApps`.
+ */
 export function parseApps(
   problems: Problems,
   raw: unknown,
@@ -30,6 +37,7 @@ export function parseApps(
   const apps: AppConfig[] = []
   const claimed = new Map<string, string>()
   for (const [index, item] of raw.entries()) {
+    if (isMapping(item) && item['type'] === 'saml') continue
     const app = parseApp(problems, item, `${path}[${index}]`, ruleGroups)
     if (app === undefined) continue
     if (apps.some((other) => other.name === app.name)) {
@@ -69,6 +77,7 @@ function parseApp(
   const policies =
     parsePolicies(problems, raw['policies'], `${path}.policies`, ruleGroups, isPublic)
   const cors = parseCors(problems, raw['cors'], `${path}.cors`)
+  const launcher = readLauncher(problems, raw['launcher'], `${path}.launcher`)
   if (name === undefined) return undefined
   return Object.freeze({
     name,
@@ -79,7 +88,18 @@ function parseApp(
     public: isPublic,
     cors,
     cloudflareHeaders,
+    launcher,
   })
+}
+
+function readLauncher(problems: Problems, value: unknown, path: string): LauncherKind {
+  if (value === undefined) return 'web'
+  if (typeof value === 'string' && (launcherKinds as readonly string[]).includes(value)) {
+    return value as LauncherKind
+  }
+  problems.add(path, `must be one of ${launcherKinds.join(', ')}, got ${describe(value)}; ` +
+    'ssh, rdp and tcp show the command that connects, hidden leaves the app out of the launcher')
+  return 'web'
 }
 
 function readFlag(problems: Problems, value: unknown, path: string): boolean {
@@ -103,7 +123,8 @@ function parseDomains(problems: Problems, raw: unknown, path: string): DomainPat
   return out
 }
 
-function parsePolicies(
+/** Parses an app's `policies` list; a public app must have none. */
+export function parsePolicies(
   problems: Problems,
   raw: unknown,
   path: string,

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { AccessError, AccessErrorCode } from '../errors.js'
 import { validateReturnUrl, type ReturnTarget } from '../login/return-url.js'
 import type { SessionRecord } from '../store/types.js'
+import { samlPathPrefix } from '../saml/index.js'
 import { htmlPage, json, redirect, setCookie, text } from './answers.js'
 import {
   browserValuePattern, callbackUrl, cookieNames, loginLimits, originFor, requestPort,
@@ -10,13 +11,16 @@ import {
   type GateContext,
 } from './context.js'
 import { cookieValue } from './identity-headers.js'
-import { authHomePage, chooserPage, loginFailedPage, signedOutPage } from './pages.js'
+import { launcherEntries, launcherPage, launcherSignInPage } from './launcher.js'
+import { chooserPage, loginFailedPage, signedOutPage } from './pages.js'
+import { handleSamlRoute, localReturnUrl } from './saml-routes.js'
 import type { GateDecision, GateRequest } from './types.js'
 
 /**
  * Serves the auth domain: `/.keyway/login` (start, or reuse the auth-domain session),
  * `/.keyway/callback` (the identity provider's redirect URI), `/.keyway/logout`,
- * `/.keyway/certs` (the JWKS) and a small front page. Everything else is 404.
+ * `/.keyway/certs` (the JWKS), the SAML identity provider under `/_keyway/saml/` and the app
+ * launcher at `/`. Everything else is 404.
  */
 export async function handleAuthDomain(
   ctx: GateContext,
@@ -25,6 +29,7 @@ export async function handleAuthDomain(
   const url = new URL(request.path, 'http://auth.invalid')
   const endpoint = url.pathname === '/' ? 'home' : reservedEndpoint(url.pathname)
   if (request.kind !== 'http') return text(404, 'not found')
+  if (url.pathname.startsWith(samlPathPrefix)) return handleSamlRoute(ctx, request, url)
   switch (endpoint) {
     case 'login':
       return startLogin(ctx, request, url.searchParams)
@@ -34,13 +39,23 @@ export async function handleAuthDomain(
       return logout(ctx, request)
     case 'certs':
       return json(200, await ctx.keys.jwks(), [['Cache-Control', 'public, max-age=300']])
-    case 'home': {
-      const found = await readAuthSession(ctx, request)
-      return htmlPage(200, authHomePage(found?.email))
-    }
+    case 'home':
+      return launcher(ctx, request)
     default:
       return text(404, 'not found')
   }
+}
+
+async function launcher(ctx: GateContext, request: GateRequest): Promise<GateDecision> {
+  const found = await ctx.sessions.read(request.req, cookieNames.auth,
+    { audience: ctx.authAudience, type: 'auth' })
+  if (found.ok) {
+    const entries = launcherEntries(ctx, request, found.live.identity)
+    return htmlPage(200, launcherPage(found.live.session.email, entries))
+  }
+  const home = `${originFor(request, ctx.config.authDomain)}/`
+  return htmlPage(200, launcherSignInPage(`/.keyway/login?${new URLSearchParams(
+    { redirect_url: home })}`))
 }
 
 async function readAuthSession(
@@ -62,25 +77,30 @@ async function startLogin(
   request: GateRequest,
   params: URLSearchParams,
 ): Promise<GateDecision> {
-  const target = validateReturnUrl(params.get('redirect_url'), returnRules(ctx, request))
-  if (target === undefined) {
+  const local = localReturnUrl(ctx, request, params.get('redirect_url'))
+  const target = local !== undefined ? undefined
+    : validateReturnUrl(params.get('redirect_url'), returnRules(ctx, request))
+  const returnUrl = local ?? target?.url.href
+  if (returnUrl === undefined) {
     await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_return_url' })
     return htmlPage(400, loginFailedPage('The address to return to is not allowed.', request.reqId))
   }
   const appNonce = params.get('app_nonce') ?? ''
-  if (!browserValuePattern.test(appNonce)) {
+  if (target !== undefined && !browserValuePattern.test(appNonce)) {
     await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_app_nonce' })
     return htmlPage(400, loginFailedPage('Start the sign-in from the application.', request.reqId))
   }
   const session = await readAuthSession(ctx, request)
-  if (session !== undefined) return handOff(ctx, session, target, appNonce)
+  if (session !== undefined) {
+    return target === undefined ? redirect(returnUrl) : handOff(ctx, session, target, appNonce)
+  }
 
   const providers = ctx.config.identityProviders
   const chosen = params.get('idp') ?? (providers.length === 1 ? providers[0]?.id : undefined)
   if (chosen === undefined || ctx.oidc.provider(chosen) === undefined) {
     const choices = providers.map((provider) => ({
       name: provider.displayName,
-      href: `/.keyway/login?${new URLSearchParams({ redirect_url: target.url.href,
+      href: `/.keyway/login?${new URLSearchParams({ redirect_url: returnUrl,
         app_nonce: appNonce, idp: provider.id })}`,
     }))
     return htmlPage(200, chooserPage(choices))
@@ -89,7 +109,7 @@ async function startLogin(
   const binding = known !== undefined && browserValuePattern.test(known) ? known
     : randomBytes(32).toString('base64url')
   const { url, pending } = await ctx.oidc.start(chosen, callbackUrl(request, ctx.config.authDomain),
-    { returnUrl: target.url.href, browserBinding: binding, appNonce })
+    { returnUrl, browserBinding: binding, appNonce })
   await ctx.pendingLogins.put(pending.state, pending, loginLimits.pendingLoginMs)
   const bindingCookie = setCookie(cookieNames.login, binding, { secure: request.proto === 'https',
     maxAgeSeconds: loginLimits.pendingLoginMs / 1000 })
@@ -149,8 +169,12 @@ async function finishLogin(
       maxAgeSeconds: Math.floor(ctx.config.sessionDurationMs / 1000) }),
     setCookie(cookieNames.login, '', { secure, maxAgeSeconds: 0 }),
   ]
+  const local = localReturnUrl(ctx, request, pending.returnUrl)
+  if (local !== undefined) return redirect(local, cookies)
   const target = validateReturnUrl(pending.returnUrl, returnRules(ctx, request))
-  if (target === undefined) return htmlPage(200, authHomePage(session.email), cookies)
+  if (target === undefined) {
+    return redirect(`${originFor(request, ctx.config.authDomain)}/`, cookies)
+  }
   return handOff(ctx, session, target, pending.appNonce, cookies)
 }
 

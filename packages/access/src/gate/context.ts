@@ -10,6 +10,7 @@ import type { AccessStores } from '../store/types.js'
 import type { ServiceTokens } from '../tokens/service-tokens.js'
 import type { TokenService } from '../tokens/session-token.js'
 import type { Auditor } from './auditor.js'
+import type { SamlGateState } from './saml-state.js'
 import type { SessionReader } from './session-reader.js'
 import type { GateRequest } from './types.js'
 
@@ -39,6 +40,8 @@ export interface GateContext {
   readonly nowMs: () => number
   /** `aud` of auth-domain tokens. */
   readonly authAudience: string
+  /** Keys and seen IDs of the SAML identity provider. */
+  readonly saml: SamlGateState
 }
 
 /** Names of the relay's cookies. */

@@ -17,6 +17,7 @@ import { Auditor } from './auditor.js'
 import { handleAuthDomain } from './auth-domain.js'
 import type { GateContext, Handoff } from './context.js'
 import { AssertionSigner } from './forward.js'
+import { SamlGateState } from './saml-state.js'
 import { SessionReader } from './session-reader.js'
 import type { GateDecision, GateRequest, RequestGate } from './types.js'
 
@@ -79,6 +80,7 @@ export async function createAccessGate(options: AccessGateOptions): Promise<Acce
     handoffs: options.handoffs ?? new MemoryLoginStateStore<Handoff>({ nowMs }),
     sessions: new SessionReader(tokens, stores.sessions, nowMs),
     auditor: new Auditor(stores.audit, log, nowMs),
+    saml: new SamlGateState({ dataDir: options.dataDir, nowMs }),
   }
   const contextFor = (next: AccessConfig): GateContext => ({
     ...shared,

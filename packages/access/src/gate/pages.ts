@@ -1,10 +1,12 @@
 /** The few HTML pages the relay shows itself. No scripts; every value is escaped. */
 
-function escapeHtml(value: string): string {
+/** Escapes text for an HTML text node or a quoted attribute. */
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 }
 
-function page(title: string, body: string): string {
+/** A whole page with `title` as its heading and `body` (already escaped HTML) below it. */
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
