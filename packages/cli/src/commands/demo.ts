@@ -23,8 +23,9 @@ export interface DemoOptions {
 export const defaultDemoPort = 8080
 
 /**
- * `keyway demo`: a relay, a connector and a demo origin in this process on loopback, with
- * their configs written to a temporary folder. One function starts each component; they
+ * `keyway demo`: a relay with an access gate, a local OpenID provider with a demo user, a
+ * connector and a demo origin in this process on loopback, with their configs written to a
+ * temporary folder. The origin is reached as a public app and as a protected one. One function starts each component; they
  * stop in reverse order on SIGINT or SIGTERM, and the folder is removed.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
@@ -82,7 +83,7 @@ function parsePort(value: string): number {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run relay, connector and a demo app locally')
+    .description('run relay, connector, a demo app and an OpenID provider locally')
     .option(
       '--port <port>',
       `the relay's public port; a free one when it is taken`,

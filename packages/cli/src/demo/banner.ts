@@ -1,4 +1,5 @@
 import type { DemoOriginComponent, DemoRelayComponent } from './components.js'
+import { demoIdentity } from './identity.js'
 import { demoTunnel, type DemoWorkspace } from './workspace.js'
 
 /** What `keyway demo` prints once everything runs. */
@@ -12,25 +13,36 @@ export function demoBanner(facts: {
   const port = relay.publicPort
   const appUrl = `http://${demoTunnel.appHost}:${port}/`
   const helloUrl = `http://${demoTunnel.helloHost}:${port}/`
+  const privateUrl = `http://${demoTunnel.privateHost}:${port}/`
   const fate = facts.keep ? 'kept on exit' : 'removed on exit'
   const lines = [
     '',
-    'Keyway demo: a relay, a connector and a demo app are running on this machine.',
+    'Keyway demo: a relay, a connector, a demo app and an OpenID provider are running on',
+    'this machine.',
     ...(relay.portNote === undefined ? [] : [`(${relay.portNote})`]),
     '',
     `  Open       ${appUrl}`,
+    '             a public app: no login',
+    `  Sign in    ${privateUrl}`,
+    '             a protected app: the relay sends you to the demo OpenID provider;',
+    `             log in as "${demoIdentity.login}" with any password ` +
+      `(${demoIdentity.email})`,
     `  Or try     curl ${appUrl}`,
     `             curl -H 'Accept: application/json' ${helloUrl}`,
+    `             curl -i ${privateUrl}   (401 or a redirect: no session)`,
     '',
     `  The relay answers the public on http://127.0.0.1:${port}; the connector dialled out`,
     `  to it at ${relay.tunnelUrl} and forwards`,
-    `  ${demoTunnel.appHost} to the demo app at ${origin.url} and ${demoTunnel.helloHost} to`,
-    '  its built-in hello_world page.',
+    `  ${demoTunnel.appHost} and ${demoTunnel.privateHost} to the demo app at ${origin.url},`,
+    `  and ${demoTunnel.helloHost} to its built-in hello_world page. Logins happen on`,
+    `  http://${demoIdentity.authHost}:${port}/ with the provider at ${relay.provider.issuer}.`,
+    `  Every decision goes to the audit log: keyway logs --config ${workspace.relayConfig}`,
     '',
     `  Generated files in ${workspace.dir} (${fate}):`,
     `    ${workspace.relayConfig}`,
     `    ${workspace.connectorConfig}`,
     `    ${workspace.tokenFile}`,
+    `    ${workspace.clientSecretFile}`,
     '',
     'Press Ctrl-C to stop.',
     '',

@@ -2,9 +2,11 @@ import { Connector, createConnectorLogger, loadConnectorConfig } from '@keyway/c
 import { createRelayLogger, loadRelayConfig, startRelay, TunnelTokens } from '@keyway/relay'
 import { startDemoOrigin } from '@keyway/testkit/demo-origin'
 
+import { openAccessGate } from '../access-gate.js'
 import { CliError, CliErrorCode } from '../errors.js'
 import type { LogLevel } from '../options.js'
 import { freeLoopbackPort, isAddressInUse, isLoopbackPortFree } from './free-port.js'
+import { demoIdentity, startProviderComponent, type DemoProviderComponent } from './identity.js'
 import {
   demoTunnel,
   writeDemoConnectorConfig,
@@ -27,6 +29,8 @@ export interface DemoOriginComponent extends DemoComponent {
 /** The relay, with the ports it got. */
 export interface DemoRelayComponent extends DemoComponent {
   readonly publicPort: number
+  /** The OpenID provider the relay logs users in with; stopped with the relay. */
+  readonly provider: DemoProviderComponent
   readonly tunnelUrl: string
   readonly token: string
   /** Set when the requested public port was taken and another was used. */
@@ -46,8 +50,9 @@ export async function startOriginComponent(): Promise<DemoOriginComponent> {
 }
 
 /**
- * Writes `relay.yaml` and starts the relay on `publicPort` (a free port instead when that
- * one is taken), then creates the demo tunnel's token.
+ * Starts the OpenID provider for the relay's public port, writes `relay.yaml` and starts the
+ * relay with its access gate on `publicPort` (a free port instead when that one is taken),
+ * then creates the demo tunnel's token.
  */
 export async function startRelayComponent(
   workspace: DemoWorkspace,
@@ -56,22 +61,39 @@ export async function startRelayComponent(
   const logger = createRelayLogger({ level: options.logLevel })
   for (let attempt = 1; ; attempt++) {
     const { port: publicPort, note: portNote } = await choosePublicPort(options.publicPort)
-    writeDemoRelayConfig(workspace, { publicPort, tunnelPort: await freeLoopbackPort() })
+    // The provider knows the relay's callback URL, so it is made for this port.
+    const provider = await startProviderComponent(workspace, publicPort)
+    const ports = { publicPort, tunnelPort: await freeLoopbackPort() }
+    writeDemoRelayConfig(workspace, ports, { ...demoIdentity, issuer: provider.issuer })
     const config = await loadRelayConfig(workspace.relayConfig)
+    const gate = await openAccessGate(config, logger).catch(async (err: unknown) => {
+      await provider.stop()
+      throw err
+    })
     try {
-      const relay = await startRelay({ config, logger })
+      const relay = await startRelay({ config, logger, gate })
       const token = TunnelTokens.open(config.dataDir).tokenFor(demoTunnel.name)
       writeDemoToken(workspace, token)
       return {
         name: 'relay',
         publicPort: relay.publicAddress.port,
+        provider,
         tunnelUrl: relay.tunnelUrl,
         token,
         portNote,
         tunnelLive: () => relay.registry.pick(demoTunnel.name) !== undefined,
-        stop: () => relay.drain(config.gracePeriodMs),
+        stop: async () => {
+          try {
+            await relay.drain(config.gracePeriodMs)
+          } finally {
+            await gate?.close()
+            await provider.stop()
+          }
+        },
       }
     } catch (err) {
+      await gate?.close()
+      await provider.stop()
       // Another process may take a port between the check and the listen: choose again.
       if (!isAddressInUse(err) || attempt === listenAttempts) throw err
     }
@@ -79,7 +101,9 @@ export async function startRelayComponent(
 }
 
 async function choosePublicPort(requested: number): Promise<{ port: number; note?: string }> {
-  if (requested === 0 || (await isLoopbackPortFree(requested))) return { port: requested }
+  // The provider needs the callback URL before the relay listens, so port 0 is chosen here.
+  if (requested === 0) return { port: await freeLoopbackPort() }
+  if (await isLoopbackPortFree(requested)) return { port: requested }
   const port = await freeLoopbackPort()
   return { port, note: `port ${requested} is taken, so the relay listens on ${port} instead` }
 }

@@ -10,6 +10,8 @@ export const demoTunnel = Object.freeze({
   appHost: 'app.localhost',
   /** Served by the connector's built-in `hello_world` page. */
   helloHost: 'hello.localhost',
+  /** The demo origin again, behind a login. */
+  privateHost: 'private.localhost',
 })
 
 /** The temporary folder of one `keyway demo` run and the files in it. */
@@ -18,6 +20,7 @@ export interface DemoWorkspace {
   readonly relayConfig: string
   readonly connectorConfig: string
   readonly tokenFile: string
+  readonly clientSecretFile: string
   readonly dataDir: string
   /** Deletes the folder; safe to call more than once. Does nothing with `keep`. */
   remove(): Promise<void>
@@ -34,6 +37,7 @@ export function createDemoWorkspace(options: { keep?: boolean } = {}): DemoWorks
     relayConfig: join(dir, 'relay.yaml'),
     connectorConfig: join(dir, 'connector.yaml'),
     tokenFile: join(dir, `${demoTunnel.name}.token`),
+    clientSecretFile: join(dir, 'oidc-client.secret'),
     dataDir: join(dir, 'relay-data'),
     remove: async () => {
       if (!keep) await rm(dir, { recursive: true, force: true })
@@ -44,10 +48,14 @@ export function createDemoWorkspace(options: { keep?: boolean } = {}): DemoWorks
   }
 }
 
-/** Writes `relay.yaml`: loopback listeners and the demo tunnel. */
+/**
+ * Writes `relay.yaml`: loopback listeners, the demo tunnel, and an access section with the
+ * local OpenID provider, a protected app and a public one.
+ */
 export function writeDemoRelayConfig(
   workspace: DemoWorkspace,
   ports: { publicPort: number; tunnelPort: number },
+  identity: { issuer: string; clientId: string; email: string },
 ): void {
   const text = `# Written by "keyway demo". Run it alone with:
 #   keyway relay --config ${workspace.relayConfig}
@@ -62,6 +70,28 @@ tunnels:
     hostnames:
       - ${demoTunnel.appHost}
       - ${demoTunnel.helloHost}
+      - ${demoTunnel.privateHost}
+access:
+  # Login happens on this host, served by the relay itself.
+  authDomain: auth.localhost
+  identityProviders:
+    - id: demo
+      name: Demo OpenID provider
+      type: oidc
+      issuer: ${identity.issuer}
+      clientId: ${identity.clientId}
+      clientSecretFile: ${JSON.stringify(workspace.clientSecretFile)}
+  apps:
+    - name: private
+      domains: [${demoTunnel.privateHost}]
+      sessionDuration: 8h
+      policies:
+        - name: demo-user
+          action: allow
+          include: [{ email: [${identity.email}] }]
+    - name: welcome
+      domains: [${demoTunnel.appHost}, ${demoTunnel.helloHost}]
+      public: true
 `
   writeFileSync(workspace.relayConfig, text)
 }
@@ -81,6 +111,8 @@ ingress:
     service: ${urls.originUrl}
   - hostname: ${demoTunnel.helloHost}
     service: hello_world
+  - hostname: ${demoTunnel.privateHost}
+    service: ${urls.originUrl}
   - service: http_status:404
 `
   writeFileSync(workspace.connectorConfig, text)

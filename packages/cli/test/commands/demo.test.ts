@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 
 import { afterEach, describe, expect, it } from 'vitest'
-import { request, stopAll, type ProcessHandle } from '@keyway/testkit'
+import {
+  launchChromium,
+  oidcHeadlessLogin,
+  request,
+  stopAll,
+  type ProcessHandle,
+} from '@keyway/testkit'
 
 import { runKeyway, startKeyway } from '../support/keyway.js'
 
@@ -69,8 +75,51 @@ describe('keyway demo', () => {
     expect(validate.code).toBe(0)
     expect(validate.stdout).toContain('rule 1: hostname "app.localhost" -> http://127.0.0.1:')
     expect(validate.stdout).toContain('rule 2: hostname "hello.localhost" -> hello_world')
+    expect(validate.stdout).toContain('rule 3: hostname "private.localhost" -> http://127.0.0.1:')
     expect(token.stdout).toMatch(/^keyway1\.demo\.[A-Za-z0-9_-]{43}$/)
     expect(demo.output('stdout')).toContain(`${folder}/demo.token`)
+    expect((await stopDemo(demo, 'SIGINT')).code).toBe(0)
+  })
+
+  it('sends a visitor of the protected app through the demo provider and back', async () => {
+    const { demo, url } = await startDemo(['--port', '0'])
+    const port = new URL(url).port
+    const privateUrl = `http://private.localhost:${port}/notes`
+
+    const script = await request(privateUrl, { headers: { accept: 'application/json' } })
+    const demoUser = await oidcHeadlessLogin({ startUrl: privateUrl, login: 'demo' })
+    const stranger = await oidcHeadlessLogin({ startUrl: privateUrl, login: 'mallory' })
+    const publicPage = await request(url)
+
+    expect(demo.output('stdout')).toMatch(/^ {2}Sign in +http:\/\/private\.localhost:\d+\/$/m)
+    expect(demo.output('stdout')).toContain('log in as "demo" with any password')
+    expect(script.status).toBe(401)
+    expect(demoUser.visited.some((step) => step.includes('auth.localhost'))).toBe(true)
+    expect(demoUser.response.status).toBe(200)
+    expect(demoUser.response.url.href).toBe(privateUrl)
+    expect(demoUser.response.text()).toContain('<h2>Signed in as demo@example.test</h2>')
+    expect(stranger.response.status).toBe(403)
+    expect(publicPage.text()).toContain('<h2>No identity assertion</h2>')
+    expect((await stopDemo(demo, 'SIGTERM')).code).toBe(0)
+  })
+
+  it('lets a newcomer log in with a real browser', async () => {
+    const { demo, url } = await startDemo(['--port', '0'])
+    const privateUrl = `http://private.localhost:${new URL(url).port}/`
+    const browser = await launchChromium()
+    const page = await browser.newPage()
+
+    await page.goto(privateUrl)
+    await page.fill('input[name="login"]', 'demo')
+    await page.fill('input[name="password"]', 'anything')
+    await Promise.all([
+      page.waitForURL(privateUrl),
+      page.click('button[type="submit"]'),
+    ])
+    const heading = await page.textContent('section.ok h2')
+    await browser.close()
+
+    expect(heading).toBe('Signed in as demo@example.test')
     expect((await stopDemo(demo, 'SIGINT')).code).toBe(0)
   })
 

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+
+import { startOidcProvider } from '@keyway/testkit/oidc-provider'
+
+import type { DemoComponent } from './components.js'
+import type { DemoWorkspace } from './workspace.js'
+
+/** The demo's OpenID provider, its one client (the relay) and its demo user. */
+export const demoIdentity = Object.freeze({
+  /** Where login happens: the relay's auth domain. */
+  authHost: 'auth.localhost',
+  clientId: 'keyway-demo',
+  /** The login name typed at the provider; the password can be anything. */
+  login: 'demo',
+  email: 'demo@example.test',
+  group: 'demo',
+})
+
+/** The local OpenID provider the demo relay logs users in with. */
+export interface DemoProviderComponent extends DemoComponent {
+  readonly issuer: string
+  /** The client secret file the relay reads (mode 0600). */
+  readonly clientSecretFile: string
+}
+
+/**
+ * Starts a local OpenID provider (oidc-provider, in this process) that knows the relay as
+ * client `keyway-demo`, with a redirect URI on the relay's auth domain at `publicPort`, and
+ * the demo user. Its login form accepts any password; the login name picks the user.
+ */
+export async function startProviderComponent(
+  workspace: DemoWorkspace,
+  publicPort: number,
+): Promise<DemoProviderComponent> {
+  const clientSecret = randomBytes(24).toString('base64url')
+  writeFileSync(workspace.clientSecretFile, `${clientSecret}\n`, { mode: 0o600 })
+  const provider = await startOidcProvider({
+    clients: [{
+      clientId: demoIdentity.clientId,
+      clientSecret,
+      redirectUris: [`http://${demoIdentity.authHost}:${publicPort}/.keyway/callback`],
+    }],
+    users: {
+      [demoIdentity.login]: {
+        email: demoIdentity.email,
+        name: 'Demo User',
+        groups: [demoIdentity.group],
+      },
+    },
+  })
+  return {
+    name: 'OpenID provider',
+    issuer: provider.issuer,
+    clientSecretFile: workspace.clientSecretFile,
+    stop: () => provider.close(),
+  }
+}
