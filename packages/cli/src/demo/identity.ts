@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 
-import { startOidcProvider } from '@keyway/testkit/oidc-provider'
-
 import type { DemoComponent } from './components.js'
 import type { DemoWorkspace } from './workspace.js'
 
@@ -35,6 +33,9 @@ export async function startProviderComponent(
 ): Promise<DemoProviderComponent> {
   const clientSecret = randomBytes(24).toString('base64url')
   writeFileSync(workspace.clientSecretFile, `${clientSecret}\n`, { mode: 0o600 })
+  // Loaded here, not at the top: oidc-provider prints a runtime warning on stderr when
+  // imported, which every other command (an SSH ProxyCommand among them) must not show.
+  const { startOidcProvider } = await import('@keyway/testkit/oidc-provider')
   const provider = await startOidcProvider({
     clients: [{
       clientId: demoIdentity.clientId,
