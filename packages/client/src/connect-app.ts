@@ -46,13 +46,24 @@ export async function resolveCredentials(
  * Opens a TCP session to the app at `url` with the best credentials at hand (see
  * {@link resolveCredentials}). When the relay refuses a cached app token (it expired early
  * or was revoked by a logout) and a login is allowed, the token is dropped, the user logs
- * in again, and the session is opened once more.
+ * in again, and the session is opened once more. Without a cached token the relay is asked
+ * first without credentials, so that an unreachable relay or an unknown app fails before
+ * any browser opens.
  */
 export async function connectApp(
   url: string | AppTarget,
   options: ConnectOptions = {},
 ): Promise<Duplex> {
   const app = typeof url === 'string' ? resolveAppTarget(url) : url
+  if (needsLogin(app, options)) {
+    // Ask the relay before opening a browser: one that cannot be reached, or that has no
+    // such app, fails at once instead of after a login that could never help.
+    try {
+      return await openTcpTunnel(app, undefined, options)
+    } catch (err) {
+      if (!isClientError(err, ClientErrorCode.notLoggedIn)) throw err
+    }
+  }
   const credentials = await resolveCredentials(app, options)
   try {
     return await openTcpTunnel(app, credentials, options)
@@ -67,6 +78,11 @@ export async function connectApp(
     const token = await login(app.url.href, options)
     return openTcpTunnel(app, { kind: 'app-token', token }, options)
   }
+}
+
+function needsLogin(app: AppTarget, options: ConnectOptions): boolean {
+  if (options.serviceToken !== undefined || options.interactive === false) return false
+  return new TokenCache(options).read(app) === undefined
 }
 
 function loginRequired(app: AppTarget): ClientError {

@@ -4,6 +4,7 @@ import { normalizePath } from '../apps/normalize-path.js'
 import { validateReturnPath } from '../login/return-url.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import { htmlPage, json, redirect, setCookie, text } from './answers.js'
+import { cliLogin } from './cli-login.js'
 import { appCookieName, cookieNames, originFor, type GateContext } from './context.js'
 import { cookieValue } from './identity-headers.js'
 import { forbiddenPage, loginFailedPage } from './pages.js'
@@ -12,8 +13,8 @@ import type { GateDecision, GateRequest } from './types.js'
 
 /**
  * The relay's endpoints on every app host: `/.keyway/callback` (takes the one-time code
- * from the auth domain and sets the app cookie), `/.keyway/identity`, `/.keyway/logout` and
- * `/.keyway/certs`.
+ * from the auth domain and sets the app cookie), `/.keyway/cli` (the access client's login),
+ * `/.keyway/identity`, `/.keyway/logout` and `/.keyway/certs`.
  */
 export async function handleAppEndpoint(
   ctx: GateContext,
@@ -25,6 +26,8 @@ export async function handleAppEndpoint(
   switch (endpoint) {
     case 'callback':
       return appCallback(ctx, request, new URLSearchParams(query))
+    case 'cli':
+      return cliLogin(ctx, request, new URLSearchParams(query))
     case 'identity':
       return identity(ctx, request)
     case 'logout':

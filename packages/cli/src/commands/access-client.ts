@@ -6,7 +6,6 @@ import {
   renderSshConfig,
   requireToken,
   resolveAppTarget,
-  resolveCredentials,
   sshProxy,
   tcpListener,
   type ConnectOptions,
@@ -30,6 +29,9 @@ interface SessionFlags extends AppFlags {
 interface TcpFlags extends SessionFlags {
   readonly listen: string
 }
+
+/** How long `keyway access ssh` may still finish the session after ssh hung up. */
+const sshHangupGraceMs = 2_000
 
 const hostnameHelp =
   "the app's hostname (ssh.example.com, HTTPS on 443) or a URL (http://ssh.localhost:8080)"
@@ -107,6 +109,11 @@ async function runSshConfig(flags: AppFlags): Promise<void> {
 
 async function runSsh(flags: SessionFlags): Promise<void> {
   const options = connectOptions(flags)
+  // OpenSSH sends its ProxyCommand SIGHUP as it exits, often while the session's end is
+  // still crossing the tunnel: finish that (for a clean close in the relay's log) first.
+  process.on('SIGHUP', () => {
+    setTimeout(() => process.exit(ExitCode.ok), sshHangupGraceMs).unref()
+  })
   await clientCall(() => sshProxy(flags.hostname as string, options))
   // The proxy is done: stdin may still be open in the parent ssh, and must not hold us.
   process.stdin.destroy()
@@ -117,8 +124,6 @@ async function runTcp(flags: TcpFlags): Promise<void> {
   const url = flags.hostname as string
   await clientCall(async () => {
     const app = resolveAppTarget(url)
-    // Log in (or fail to) once up front, not on the first accepted connection.
-    await resolveCredentials(app, options)
     const listener = await tcpListener({
       listen: flags.listen,
       connect: () => connectApp(app, options),

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto'
+
+import { matchApp } from '../apps/match-app.js'
+import type { AppConfig } from '../config/types.js'
+import { evaluatePolicies } from '../policy/evaluate-policies.js'
+import { redirect, setCookie, text } from './answers.js'
+import { loginUrl } from './auth-domain.js'
+import { appCookieName, cookieNames, loginLimits, originFor, type GateContext } from './context.js'
+import { cookieValues } from './identity-headers.js'
+import type { LiveSession } from './session-reader.js'
+import type { GateDecision, GateRequest } from './types.js'
+
+// The access client's one-time listener: a random port and a 32-byte base64url nonce.
+const noncePattern = /^[A-Za-z0-9_-]{22,64}$/
+const minLoopbackPort = 1024
+
+/**
+ * `/.keyway/cli?port=PORT&nonce=NONCE` on an app host: the login of `keyway access login`.
+ * Without an app session the browser goes through the usual login and comes back here;
+ * with one, the app's policies are evaluated and the browser is sent to the client's
+ * loopback listener with the app token (`/callback?token=...&nonce=...`), or with
+ * `error=access_denied` when no policy lets the user in.
+ */
+export async function cliLogin(
+  ctx: GateContext,
+  request: GateRequest,
+  params: URLSearchParams,
+): Promise<GateDecision> {
+  const port = Number(params.get('port'))
+  const nonce = params.get('nonce') ?? ''
+  if (!Number.isInteger(port) || port < minLoopbackPort || port > 65535) {
+    return text(400, "'port' must be the access client's loopback port")
+  }
+  if (!noncePattern.test(nonce)) return text(400, "'nonce' is missing or malformed")
+  const match = matchApp(ctx.config.apps, request.host, '/')
+  if (match === undefined || match.app.public) return text(404, 'no app on this host')
+
+  const { app } = match
+  const found = await appSession(ctx, request, app)
+  if (found === undefined) return startLogin(ctx, request)
+  const { live, token } = found
+  const decision = evaluatePolicies(app, { clientIp: request.clientIp }, live.identity,
+    ctx.config.ruleGroups)
+  const who = { email: live.identity.email, sub: live.identity.sub, idp: live.identity.idp,
+    app: app.name }
+  const callback = new URL(`http://127.0.0.1:${port}/callback`)
+  callback.searchParams.set('nonce', nonce)
+  if (decision.decision === 'deny') {
+    await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block' : 'deny',
+      policy: decision.policy, reason: decision.reason, ...who })
+    callback.searchParams.set('error', 'access_denied')
+    return redirect(callback.href)
+  }
+  await ctx.auditor.record(request, { decision: 'allow', policy: decision.policy,
+    reason: 'cli_token_issued', ...who })
+  callback.searchParams.set('token', token)
+  return redirect(callback.href)
+}
+
+/** Sends the browser to the auth domain, to come back to this same URL. */
+function startLogin(ctx: GateContext, request: GateRequest): GateDecision {
+  const appNonce = randomBytes(16).toString('base64url')
+  const nonceCookie = setCookie(cookieNames.appNonce, appNonce, {
+    secure: request.proto === 'https', maxAgeSeconds: loginLimits.pendingLoginMs / 1000 })
+  const returnUrl = `${originFor(request, request.host)}${request.path}`
+  return redirect(loginUrl(ctx, request, returnUrl, appNonce), [nonceCookie])
+}
+
+/** The app's live session cookie and its token, which is what the client will send. */
+async function appSession(
+  ctx: GateContext,
+  request: GateRequest,
+  app: AppConfig,
+): Promise<{ live: LiveSession; token: string } | undefined> {
+  const name = appCookieName(app.audience)
+  for (const token of cookieValues(request.req.rawHeaders, name).slice(0, 4)) {
+    if (token === '') continue
+    const found = await ctx.sessions.read(request.req, name,
+      { audience: app.audience, type: 'app' }, token)
+    if (found.ok) return { live: found.live, token }
+  }
+  return undefined
+}

@@ -1,0 +1,189 @@
+import { mkdirSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+
+import {
+  freePort,
+  spawnOidcProvider,
+  tempDir,
+  type OidcProviderProcess,
+  type TempDir,
+} from '@keyway/testkit'
+
+import { keywayBin, runKeyway, startKeyway, writeFile } from './keyway-process.js'
+import {
+  issueToken,
+  startConnector,
+  startRelay,
+  writeRelayConfig,
+  type ConnectorProcess,
+  type RelayProcess,
+  type RelaySpec,
+} from './stack.js'
+
+/** One TCP app of the stack: hostname `NAME.localhost`, its origin, and its policies. */
+export interface TcpAppSpec {
+  readonly name: string
+  /** The connector's service for it: `ssh://...`, `rdp://...`, `tcp://...`. */
+  readonly service: string
+  /** relay.yaml policies of the app. */
+  readonly policies: ReadonlyArray<Readonly<Record<string, unknown>>>
+}
+
+/** What {@link startTcpAppStack} builds. */
+export interface TcpAppStackOptions {
+  readonly apps: readonly TcpAppSpec[]
+  /** Service tokens to create (with `keyway access service-token create`) before start. */
+  readonly serviceTokens?: readonly string[]
+}
+
+/** A service token as `keyway access service-token create` printed it. */
+export interface CreatedServiceToken {
+  readonly clientId: string
+  readonly clientSecret: string
+}
+
+/**
+ * A test OpenID provider process, a `keyway relay` whose `access:` section protects the
+ * apps and logs in through that provider, and a `keyway tunnel run` serving the apps.
+ */
+export interface TcpAppStack {
+  readonly dir: TempDir
+  readonly provider: OidcProviderProcess
+  readonly relay: RelayProcess
+  readonly connector: ConnectorProcess
+  readonly serviceTokens: Readonly<Record<string, CreatedServiceToken>>
+  /** A folder holding a `keyway` executable, to put first on `PATH`. */
+  readonly binDir: string
+  /** `http://NAME.localhost:PORT`, the app's URL as `--hostname` takes it. */
+  appUrl(name: string): string
+  /** Rewrites relay.yaml's `access:` with `apps` and sends SIGHUP; resolves once reloaded. */
+  reloadApps(apps: readonly TcpAppSpec[]): Promise<void>
+}
+
+const clientId = 'keyway-relay'
+const clientSecret = 'keyway-relay-test-secret'
+
+/** Starts a {@link TcpAppStack} in a fresh temporary folder. */
+export async function startTcpAppStack(options: TcpAppStackOptions): Promise<TcpAppStack> {
+  const dir = tempDir('keyway-tcp-apps-')
+  const publicPort = await freePort()
+  const provider = await spawnOidcProvider({
+    clients: [{
+      clientId,
+      clientSecret,
+      redirectUris: [`http://auth.localhost:${publicPort}/.keyway/callback`],
+    }],
+  })
+  const tunnels = [{ name: 'apps', hostnames: options.apps.map((app) => `${app.name}.localhost`) }]
+  const specOf = (apps: readonly TcpAppSpec[]): RelaySpec => ({
+    dir: dir.path,
+    publicPort,
+    tunnels,
+    extra: {
+      access: {
+        authDomain: 'auth.localhost',
+        identityProviders: [
+          { id: 'corp', type: 'oidc', issuer: provider.issuer, clientId, clientSecret },
+        ],
+        apps: apps.map((app) => ({
+          name: app.name,
+          domains: [`${app.name}.localhost`],
+          policies: app.policies,
+        })),
+      },
+    },
+  })
+  const spec = specOf(options.apps)
+  const configFile = writeRelayConfig(spec)
+  const serviceTokens: Record<string, CreatedServiceToken> = {}
+  for (const name of options.serviceTokens ?? []) {
+    serviceTokens[name] = await createServiceToken(configFile, name)
+  }
+
+  const relay = await startRelay(spec)
+  const token = await issueToken(relay, 'apps')
+  const connector = await startConnector({
+    dir: dir.path,
+    relays: [relay.tunnelUrl],
+    tokenFile: token.file,
+    ingress: [
+      ...options.apps.map((app) => ({ hostname: `${app.name}.localhost`, service: app.service })),
+      { service: 'http_status:404' },
+    ],
+  })
+  const binDir = join(dir.path, 'bin')
+  mkdirSync(binDir)
+  symlinkSync(keywayBin, join(binDir, 'keyway'))
+
+  return {
+    dir,
+    provider,
+    relay,
+    connector,
+    serviceTokens,
+    binDir,
+    appUrl: (name) => `http://${name}.localhost:${relay.publicPort}`,
+    reloadApps: async (apps) => {
+      const since = relay.handle.lines().length
+      writeRelayConfig(specOf(apps))
+      relay.handle.kill('SIGHUP')
+      await relay.handle.waitForJsonLine((entry) => entry['msg'] === 'access config reloaded',
+        { since, timeoutMs: 15_000, description: 'access config reloaded' })
+    },
+  }
+}
+
+/** Runs `keyway access service-token create NAME` and reads the printed id and secret. */
+export async function createServiceToken(
+  configFile: string,
+  name: string,
+): Promise<CreatedServiceToken> {
+  const run = await runKeyway(['access', 'service-token', 'create', name, '--config', configFile])
+  const clientId = /^Keyway-Access-Client-Id: (\S+)$/m.exec(run.stdout)?.[1]
+  const clientSecret = /^Keyway-Access-Client-Secret: (\S+)$/m.exec(run.stdout)?.[1]
+  if (run.code !== 0 || clientId === undefined || clientSecret === undefined) {
+    throw new Error(`keyway access service-token create ${name} failed: ${run.stderr}`)
+  }
+  return { clientId, clientSecret }
+}
+
+/** A folder for one user's token cache (`KEYWAY_HOME`) under the stack's folder. */
+export function userHome(stack: TcpAppStack, user: string): string {
+  const home = join(stack.dir.path, 'homes', user)
+  mkdirSync(home, { recursive: true })
+  return home
+}
+
+/**
+ * The `$BROWSER` that `keyway access login` starts in these tests: `browser-login.mjs`
+ * logs in as `login` (headless HTTP, or Chromium) and appends what it did to a log file.
+ */
+export function browserEnv(
+  stack: TcpAppStack,
+  login: string,
+  mode: 'http' | 'chromium' = 'http',
+): Record<string, string> {
+  const script = new URL('./browser-login.mjs', import.meta.url).pathname
+  const logFile = writeFile(stack.dir.path, `browser-${login}-${mode}.log`, '')
+  return {
+    BROWSER: `${process.execPath} ${script}`,
+    KEYWAY_TEST_LOGIN: login,
+    KEYWAY_TEST_BROWSER: mode,
+    KEYWAY_TEST_BROWSER_LOG: logFile,
+  }
+}
+
+/** Logs `login` in to `app` with the real `keyway access login`, through the HTTP browser. */
+export async function loginAs(
+  stack: TcpAppStack,
+  app: string,
+  login: string,
+  home: string,
+): Promise<void> {
+  const env = { KEYWAY_HOME: home, ...browserEnv(stack, login) }
+  const handle = startKeyway(['access', 'login', stack.appUrl(app)], `login ${login}`, env)
+  const exit = await handle.waitForExit(30_000)
+  if (exit.code !== 0) {
+    throw new Error(`keyway access login failed: ${handle.output('stderr')}`)
+  }
+}
