@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 
 import type { SamlApp } from '../config/types.js'
+import { LogField } from '../log-fields.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import {
   matchSamlRoute, readSsoRequest, SamlError, SamlErrorCode, type AuthnRequest, type HtmlPage,
@@ -150,7 +151,8 @@ async function refuse(
 ): Promise<GateDecision> {
   if (!(err instanceof SamlError)) throw err
   const reason = `saml_${err.code.replace(/^ERR_SAML_/, '').toLowerCase()}`
-  ctx.log.info({ reqId: request.reqId, app: app.name, code: err.code }, 'saml request refused')
+  ctx.log.info({ [LogField.reqId]: request.reqId, [LogField.app]: app.name,
+    [LogField.reason]: reason, [LogField.err]: err }, 'saml request refused')
   await ctx.auditor.record(request, { decision: 'deny', app: app.name, reason, ...who })
   return pageAnswer(idp.errorPage(err, request.reqId))
 }

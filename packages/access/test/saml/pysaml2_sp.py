@@ -76,6 +76,10 @@ def verify(args):
         return {"ok": False, "error": f"{type(err).__name__}: {err}"}
     if response is None:
         return {"ok": False, "error": "NoResponse: parse_authn_request_response returned None"}
+    if response.name_id is None:
+        # pysaml2 drops an assertion it finds unfit (its audience, its recipient) and keeps
+        # the bare response: nothing was accepted.
+        return {"ok": False, "error": "NoAssertion: the response carries no accepted assertion"}
     return {
         "ok": True,
         "nameId": response.name_id.text,
