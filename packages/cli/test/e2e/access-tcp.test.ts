@@ -1,0 +1,168 @@
+import { once } from 'node:events'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  startTcpEcho,
+  stopAll,
+  type ProcessHandle,
+  type TcpEcho,
+  type TcpEchoConnection,
+} from '@keyway/testkit'
+
+import { startKeyway } from './support/keyway-process.js'
+import { startTcpAppStack, userHome, type TcpAppStack } from './support/tcp-app-stack.js'
+
+let sorter: TcpEcho
+let stack: TcpAppStack
+let browserLog: string
+let tcp: ProcessHandle
+let localPort: number
+
+/** Starts `keyway access tcp` for the app and reads the port from its `listening` line. */
+async function startAccessTcp(
+  app: string,
+  env: Record<string, string | undefined>,
+  listen = '127.0.0.1:0',
+): Promise<{ handle: ProcessHandle; port: number }> {
+  const handle = startKeyway(
+    ['access', 'tcp', '--hostname', stack.appUrl(app), '--listen', listen],
+    `access tcp ${app}`,
+    env,
+  )
+  const line = await handle.waitForLine(/^keyway: listening on /, { stream: 'stderr' })
+  return { handle, port: Number(/:(\d+) for /.exec(line)?.[1]) }
+}
+
+/** Sends `input`, half-closes, and reads everything until the peer ends. */
+async function exchange(port: number, input: string): Promise<{ answer: string; endedAt: number }> {
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  await once(socket, 'connect')
+  socket.end(input)
+  await once(socket, 'end')
+  const endedAt = Date.now()
+  socket.destroy()
+  return { answer: Buffer.concat(chunks).toString('utf8'), endedAt }
+}
+
+/** Resolves with how the origin's connection closed, or 'open' after `ms`. */
+function closedWithin(connection: TcpEchoConnection, ms: number) {
+  return Promise.race([
+    connection.closed,
+    new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), ms)),
+  ])
+}
+
+beforeAll(async () => {
+  sorter = await startTcpEcho({ mode: 'sort' })
+  stack = await startTcpAppStack({
+    apps: [{
+      name: 'sort',
+      service: `tcp://127.0.0.1:${sorter.port}`,
+      policies: [{ name: 'ci', action: 'service_auth', include: [{ serviceToken: ['ci'] }] }],
+    }],
+    serviceTokens: ['ci'],
+  })
+  browserLog = join(stack.dir.path, 'browser-must-stay-empty.log')
+  writeFileSync(browserLog, '')
+  const ci = stack.serviceTokens['ci']
+  const started = await startAccessTcp('sort', {
+    KEYWAY_HOME: userHome(stack, 'machine'),
+    KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
+    KEYWAY_SERVICE_TOKEN_SECRET: ci?.clientSecret,
+    BROWSER: `/bin/sh -c 'echo opened >> ${browserLog}'`,
+  })
+  tcp = started.handle
+  localPort = started.port
+})
+
+afterAll(async () => {
+  await stopAll()
+  await sorter?.close()
+  await stack?.dir.remove()
+})
+
+describe('keyway access tcp', () => {
+  it('carries an answer the origin gives only after end of input, then closes it', async () => {
+    const since = stack.relay.handle.lines().length
+    const accepted = sorter.connections.length
+    const input = 'pear\napple\nfig\n'
+
+    const { answer } = await exchange(localPort, input)
+    const origin = sorter.connections[accepted] as TcpEchoConnection
+    const closed = await closedWithin(origin, 1_000)
+    const session = await stack.relay.handle.waitForJsonLine(
+      (entry) => entry['msg'] === 'tcp session', { since })
+
+    expect(answer).toBe('apple\nfig\npear\n')
+    expect(origin.bytesIn).toBe(input.length)
+    expect(closed).toEqual({ hadError: false })
+    expect(session).toMatchObject({ app: 'sort', status: 101, outcome: 'closed',
+      bytesIn: input.length, bytesOut: input.length, clientIp: '127.0.0.1' })
+  })
+
+  it('uses the service token and never opens a browser', async () => {
+    const { answer } = await exchange(localPort, 'b\na\n')
+
+    expect(answer).toBe('a\nb\n')
+    expect(readFileSync(browserLog, 'utf8')).toBe('')
+    expect(tcp.output('stderr')).toMatch(
+      /^keyway: listening on 127\.0\.0\.1:\d+ for sort\.localhost:\d+$/)
+  })
+
+  it('resets the origin connection when the local client resets', async () => {
+    const accepted = sorter.connections.length
+    const socket: Socket = connect({ port: localPort, host: '127.0.0.1' })
+    socket.on('error', () => undefined)
+    await once(socket, 'connect')
+    socket.write('never sorted\n')
+    const origin = await sorter.waitForConnection(accepted)
+    while (origin.bytesIn === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+    socket.resetAndDestroy()
+
+    expect(await closedWithin(origin, 5_000)).toEqual({ hadError: true })
+  })
+
+  it('refuses a wrong service token with one line and resets the connection', async () => {
+    const ci = stack.serviceTokens['ci']
+    const wrong = await startAccessTcp('sort', {
+      KEYWAY_HOME: userHome(stack, 'wrong'),
+      KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
+      KEYWAY_SERVICE_TOKEN_SECRET: 'not-the-secret',
+    })
+    const socket = connect({ port: wrong.port, host: '127.0.0.1' })
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      socket.once('error', resolve)
+      socket.once('close', () => resolve(undefined))
+    })
+    const refusal = await wrong.handle.waitForLine(/denied/, { stream: 'stderr' })
+
+    expect(error?.code).toBe('ECONNRESET')
+    expect(refusal).toMatch(/^keyway: access to sort\.localhost:\d+ is denied \(HTTP 403\): /)
+    expect(refusal).toContain('check --service-token-id and --service-token-secret')
+  })
+
+  it('fails with one line and exit 1 when the local address is taken', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    try {
+      const handle = startKeyway(
+        ['access', 'tcp', '--hostname', stack.appUrl('sort'), '--listen', `127.0.0.1:${port}`],
+        'access tcp taken',
+        { KEYWAY_SERVICE_TOKEN_ID: 'x', KEYWAY_SERVICE_TOKEN_SECRET: 'y' },
+      )
+      const exit = await handle.waitForExit()
+
+      expect(exit.code).toBe(1)
+      expect(handle.output('stderr')).toBe(
+        `error: cannot listen on 127.0.0.1:${port} (EADDRINUSE)`)
+    } finally {
+      taken.close()
+    }
+  })
+})
