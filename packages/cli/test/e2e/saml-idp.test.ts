@@ -2,6 +2,7 @@ import { createPublicKey, X509Certificate } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { deflateRawSync } from 'node:zlib'
 
+import { samlKeyDefaults, SamlKeyStore } from '@keyway/access/saml'
 import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CookieJar, request, stopAll, type LoopbackResponse } from '@keyway/testkit'
@@ -90,6 +91,32 @@ function posted(page: LoopbackResponse): PostedResponse {
   return found
 }
 
+/** `xmlsec1 --verify` of the Response's or the Assertion's signature with one certificate. */
+async function xmlsecVerify(xml: string, certificateBody: string,
+  signatureOf: 'Response' | 'Assertion') {
+  const pem = `-----BEGIN CERTIFICATE-----\n${certificateBody}\n-----END CERTIFICATE-----\n`
+  const publicKey = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString()
+  const files = writeFiles(scratch, { 'response.xml': xml, 'idp.pub': publicKey })
+  const xpath = signatureOf === 'Response'
+    ? "/*[local-name()='Response']/*[local-name()='Signature']"
+    : "//*[local-name()='Assertion']/*[local-name()='Signature']"
+  return run('/usr/bin/xmlsec1', ['--verify', '--enabled-key-data', 'key-name',
+    '--pubkey-pem', files['idp.pub'] ?? '',
+    '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion',
+    '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response',
+    '--node-xpath', xpath, files['response.xml'] ?? ''])
+}
+
+/**
+ * Leaves a key file in the relay's data directory as a year of use makes it: the signing key
+ * near the end of its term and its successor published for the overlap.
+ */
+function seedRotatingKeys(dataDir: string): void {
+  const { rotationMs, overlapMs } = samlKeyDefaults
+  SamlKeyStore.open({ dataDir, nowMs: () => Date.now() - rotationMs + overlapMs / 2 })
+  SamlKeyStore.open({ dataDir })
+}
+
 async function pysaml2(args: Record<string, unknown>): Promise<Record<string, unknown>> {
   const result = await run('/usr/bin/python3', [pysaml2Script], JSON.stringify(args))
   if (result.code !== 0) throw new Error(`pysaml2_sp.py failed: ${result.stderr}`)
@@ -100,6 +127,7 @@ beforeAll(async () => {
   stack = await startLoginStack({
     apps: [wiki, crm, vault],
     users: { alice, bob: { email: 'bob@example.test', groups: ['sales'] } },
+    prepare: seedRotatingKeys,
   })
   scratch = stack.dir.path
   const sp = await strictSp(wiki)
@@ -199,29 +227,32 @@ describe('keyway relay as a SAML identity provider', () => {
     const sp = await strictSp(wiki)
     const start = await sp.getAuthorizeUrlAsync('x', undefined, {})
     const form = posted((await browse(start, 'alice', aliceJar)).response)
-    const [body] = await certificates('wiki')
-    const pem = `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`
-    const publicKey = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString()
-    const verify = async (xml: string, signatureOf: 'Response' | 'Assertion') => {
-      const files = writeFiles(scratch, { 'response.xml': xml, 'idp.pub': publicKey })
-      const xpath = signatureOf === 'Response'
-        ? "/*[local-name()='Response']/*[local-name()='Signature']"
-        : "//*[local-name()='Assertion']/*[local-name()='Signature']"
-      return run('/usr/bin/xmlsec1', ['--verify', '--enabled-key-data', 'key-name',
-        '--pubkey-pem', files['idp.pub'] ?? '',
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion',
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response',
-        '--node-xpath', xpath, files['response.xml'] ?? ''])
-    }
+    const [current] = await certificates('wiki')
     for (const signatureOf of ['Response', 'Assertion'] as const) {
-      const result = await verify(form.xml, signatureOf)
+      const result = await xmlsecVerify(form.xml, current ?? '', signatureOf)
       expect(result.stderr, signatureOf).toContain('OK')
       expect(result.code, signatureOf).toBe(0)
     }
     const tampered = form.xml.replace('>wiki-admins<', '>root-admins<')
     expect(tampered).toContain('root-admins')
-    expect((await verify(tampered, 'Assertion')).code).toBe(1)
+    expect((await xmlsecVerify(tampered, current ?? '', 'Assertion')).code).toBe(1)
   })
+
+  it('lists both certificates while a key rotation overlaps, and signs with the current',
+    async () => {
+      const published = await certificates('wiki')
+      expect(published).toHaveLength(2)
+      const [current, next] = published
+      const sp = await strictSp(wiki)
+      const form = posted((await browse(await sp.getAuthorizeUrlAsync('k', undefined, {}),
+        'alice', aliceJar)).response)
+      expect((await xmlsecVerify(form.xml, current ?? '', 'Response')).code).toBe(0)
+      expect((await xmlsecVerify(form.xml, next ?? '', 'Response')).code).toBe(1)
+      const nextOnly = await strictSp(wiki, { idpCert: next ?? '',
+        validateInResponseTo: ValidateInResponseTo.never })
+      await expect(nextOnly.validatePostResponseAsync({ SAMLResponse: form.samlResponse }))
+        .rejects.toThrow(/signature/i)
+    })
 
   it('launches an app that allows IdP-initiated login with its default relay state',
     async () => {

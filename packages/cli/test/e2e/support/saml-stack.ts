@@ -36,6 +36,8 @@ export interface LoginStackOptions {
   readonly users: Readonly<Record<string, OidcUser>>
   /** Hostnames of the relay's one tunnel (no connector is started). */
   readonly hostnames?: readonly string[]
+  /** Runs before the relay starts, with its data directory (to seed key files). */
+  readonly prepare?: (dataDir: string) => void
 }
 
 const clientId = 'keyway'
@@ -53,8 +55,11 @@ export async function startLoginStack(options: LoginStackOptions): Promise<Login
       redirectUris: [`http://auth.localhost:${publicPort}/.keyway/callback`] }],
     users: options.users,
   })
+  const relayDir = join(dir.path, 'relay')
+  // The data directory stack.ts writes into relay.yaml.
+  options.prepare?.(join(relayDir, 'relay-data'))
   const relay = await startRelay({
-    dir: join(dir.path, 'relay'),
+    dir: relayDir,
     publicPort,
     tunnels: [{ name: 'apps', hostnames: options.hostnames ?? ['apps.localhost'] }],
     extra: {
