@@ -62,7 +62,7 @@ describe('RDP through keyway access tcp', () => {
     expect(session['bytesOut']).toBeGreaterThan(1_000)
   }, 90_000)
 
-  it('carries the refusal of a wrong password: xfreerdp exits non-zero', async () => {
+  it('carries the refusal of a wrong password: xfreerdp exits 147', async () => {
     const result = await runXfreerdpAuthOnly({ port: localPort, user: rdpUser,
       password: 'Wrong-Pass-9' })
 

@@ -125,7 +125,8 @@ describe('keyway access ssh', () => {
   it('carries a session for a service token, never opening a browser', async () => {
     const browserLog = join(stack.dir.path, 'browser-should-stay-empty.log')
     writeFileSync(browserLog, '')
-    const { clientId, clientSecret } = stack.serviceTokens['ci'] ?? { clientId: '', clientSecret: '' }
+    const ci = stack.serviceTokens['ci'] ?? { clientId: '', clientSecret: '' }
+    const { clientId, clientSecret } = ci
     const result = await runTool('ssh', [...proxyArgs(), 'root@ssh.localhost', 'echo machine'], {
       env: {
         ...userEnv(userHome(stack, 'ci-runner')),

@@ -37,16 +37,15 @@ async function startAccessTcp(
 }
 
 /** Sends `input`, half-closes, and reads everything until the peer ends. */
-async function exchange(port: number, input: string): Promise<{ answer: string; endedAt: number }> {
+async function exchange(port: number, input: string): Promise<{ answer: string }> {
   const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
   const chunks: Buffer[] = []
   socket.on('data', (chunk: Buffer) => chunks.push(chunk))
   await once(socket, 'connect')
   socket.end(input)
   await once(socket, 'end')
-  const endedAt = Date.now()
   socket.destroy()
-  return { answer: Buffer.concat(chunks).toString('utf8'), endedAt }
+  return { answer: Buffer.concat(chunks).toString('utf8') }
 }
 
 /** Resolves with how the origin's connection closed, or 'open' after `ms`. */
