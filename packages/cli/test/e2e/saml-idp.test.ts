@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CookieJar, request, stopAll, type LoopbackResponse } from '@keyway/testkit'
 
 import { run, writeFiles } from '../../../access/test/saml/support.js'
-import { waitForLog } from './support/keyway-process.js'
+import { runKeyway, waitForLog } from './support/keyway-process.js'
 import {
   browse, postedResponse, postForm, startLoginStack, type LoginStack, type PostedResponse,
 } from './support/saml-stack.js'
@@ -327,6 +327,14 @@ describe('keyway relay refusing SAML requests', () => {
     expect(page.text()).not.toContain('bob-only')
     expect(await auditOf(page)).toMatchObject({ app: 'vault', decision: 'deny',
       reason: 'no_matching_policy', user: 'alice@example.test', sub: 'alice', idp: 'corp' })
+    const logs = await runKeyway(['logs', '--config', stack.relay.configFile, '--app', 'vault',
+      '--json'])
+    expect(logs.code, logs.stderr).toBe(0)
+    const records = logs.stdout.trim().split('\n').map((line) =>
+      JSON.parse(line) as Record<string, unknown>)
+    expect(records.find((record) => record['reqId'] === reference(page))).toMatchObject({
+      decision: 'deny', reason: 'no_matching_policy', email: 'alice@example.test',
+      path: '/_keyway/saml/vault/sso' })
   })
 
   it('answers a request ID once: a replayed AuthnRequest gets an error page', async () => {
