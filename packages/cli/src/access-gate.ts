@@ -1,6 +1,11 @@
+import { unwatchFile, watchFile, type Stats } from 'node:fs'
+
 import type { AccessGate } from '@keyway/access'
 import { loadRelayConfig, type RelayConfig } from '@keyway/relay'
 import type { Logger } from 'pino'
+
+/** How often relay.yaml is checked for a change (one `stat`). */
+const watchIntervalMs = 500
 
 /**
  * Builds the relay's access gate from the `access:` section of relay.yaml, or returns
@@ -20,19 +25,45 @@ export async function openAccessGate(
 }
 
 /**
- * On SIGHUP, reads relay.yaml again and swaps in its `access:` section; a config with
- * problems is logged and the running one kept. Returns a function that removes the handler.
+ * On SIGHUP, and when relay.yaml changes on disk (written in place or replaced by a rename),
+ * reads the file again and swaps in its `access:` section; a config with problems is logged
+ * with every problem and the running one kept. Reloads never overlap: a change that comes
+ * during one is read once that one ends. Returns a function that stops both.
  */
-export function reloadAccessOnHangup(gate: AccessGate, file: string, logger: Logger): () => void {
-  const onHangup = (): void => {
-    reloadAccess(gate, file).then(
-      () => logger.info({ file }, 'access config reloaded'),
-      (err: unknown) => logger.error({ err, file }, 'access config not reloaded; keeping the old'),
-    )
+export function reloadAccessOnChange(gate: AccessGate, file: string, logger: Logger): () => void {
+  let running: Promise<void> | undefined
+  let again = false
+  const reload = (trigger: 'signal' | 'file'): void => {
+    if (running !== undefined) {
+      again = true
+      return
+    }
+    running = reloadAccess(gate, file)
+      .then(
+        () => logger.info({ file, trigger }, 'access config reloaded'),
+        (err: unknown) =>
+          logger.error({ err, file, trigger }, 'access config not reloaded; keeping the old'),
+      )
+      .finally(() => {
+        running = undefined
+        if (again) {
+          again = false
+          reload(trigger)
+        }
+      })
+  }
+  const onHangup = (): void => reload('signal')
+  const onStat = (current: Stats, previous: Stats): void => {
+    const changed = current.mtimeMs !== previous.mtimeMs || current.ino !== previous.ino ||
+      current.size !== previous.size
+    // A missing file (nlink 0) is an editor between delete and write: wait for the new one.
+    if (changed && current.nlink > 0) reload('file')
   }
   process.on('SIGHUP', onHangup)
+  watchFile(file, { interval: watchIntervalMs, persistent: false }, onStat)
   return () => {
     process.off('SIGHUP', onHangup)
+    unwatchFile(file, onStat)
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { createRelayLogger, loadRelayConfig, startRelay } from '@keyway/relay'
 
-import { openAccessGate, reloadAccessOnHangup } from '../access-gate.js'
+import { openAccessGate, reloadAccessOnChange } from '../access-gate.js'
 import { configOption, gracePeriodOption, logLevelOption, type LogLevel } from '../options.js'
 import { exitOnSignals } from '../shutdown.js'
 
@@ -15,7 +15,8 @@ export interface RelayRunOptions {
 /**
  * `keyway relay`: loads and validates the config, `access:` included (a bad one throws
  * before anything listens), opens the access gate when there is one, starts the listeners,
- * and drains them on SIGTERM or SIGINT. SIGHUP reloads the `access:` section.
+ * and drains them on SIGTERM or SIGINT. SIGHUP, or a change of the file, reloads the
+ * `access:` section.
  */
 export async function runRelay(options: RelayRunOptions): Promise<void> {
   const config = await loadRelayConfig(options.config)
@@ -23,12 +24,14 @@ export async function runRelay(options: RelayRunOptions): Promise<void> {
   const gracePeriodMs = options.gracePeriod ?? config.gracePeriodMs
   const gate = await openAccessGate(config, logger)
   const starting = startRelay({ config, logger, gate })
+  let stopReloading = (): void => undefined
 
   // Handlers go in before the listeners open: a signal right after `relay listening` drains.
   const release = exitOnSignals({
     logger,
     component: 'relay',
     drain: async () => {
+      stopReloading()
       await (await starting).drain(gracePeriodMs)
       await gate?.close()
     },
@@ -40,7 +43,7 @@ export async function runRelay(options: RelayRunOptions): Promise<void> {
     await gate?.close()
     throw err
   }
-  if (gate !== undefined) reloadAccessOnHangup(gate, options.config, logger)
+  if (gate !== undefined) stopReloading = reloadAccessOnChange(gate, options.config, logger)
 }
 
 /** Adds `keyway relay`. */
@@ -54,8 +57,8 @@ export function registerRelayCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nSIGTERM or SIGINT stops accepting, lets requests under way finish within the grace ' +
-        'period,\nand exits 0; a second signal exits at once. SIGHUP reloads the "access" ' +
-        'section.',
+        'period,\nand exits 0; a second signal exits at once. SIGHUP, or saving the file, ' +
+        'reloads the\n"access" section (one with problems is logged and the running one kept).',
     )
     .action((options: RelayRunOptions) => runRelay(options))
 }
