@@ -67,6 +67,8 @@ async function singleSignOn(
     return refuse(ctx, request, app, idp, err, {})
   }
 
+  // TODO(#6): ForceAuthn should send the user back to the provider and IsPassive without a
+  // session should answer a NoPassive status; both are treated as ordinary requests.
   const live = await readAuthSession(ctx, request)
   if (live === undefined) return toLogin(ctx, request, resumeUrl)
   const who = { email: live.session.email, sub: live.session.sub, idp: live.session.idp }

@@ -350,6 +350,27 @@ describe('keyway relay refusing SAML requests', () => {
       reason: 'saml_replayed', user: 'alice@example.test' })
   })
 
+  it.each([
+    ['no SAMLRequest', 'GET', '', {}, 400, 'saml_request_missing'],
+    ['a form of another type', 'POST', 'SAMLRequest=x', { 'content-type': 'text/plain' }, 400,
+      'saml_request_encoding'],
+    ['a form above the size limit', 'POST', `SAMLRequest=${'A'.repeat(70_000)}`,
+      { 'content-type': 'application/x-www-form-urlencoded' }, 413, 'saml_request_too_large'],
+  ] as const)('answers an SSO request with %s by an error page', async (_, method, body,
+    headers, status, reason) => {
+    const page = await request(ssoUrl('wiki'), { method, body: body || undefined,
+      headers: { accept: 'text/html', ...headers } })
+    expect(page.status).toBe(status)
+    expect(await auditOf(page)).toMatchObject({ app: 'wiki', decision: 'deny', reason })
+  })
+
+  it('answers 404 for an app that is not configured and 405 for other methods', async () => {
+    expect((await request(ssoUrl('nope'))).status).toBe(404)
+    const put = await request(ssoUrl('wiki'), { method: 'PUT', body: 'x' })
+    expect(put.status).toBe(405)
+    expect(put.headers['allow']).toBe('GET, POST')
+  })
+
   it('issues assertions another app\'s service provider refuses', async () => {
     const page = await request(stack.authUrl('/_keyway/saml/crm/launch'), { jar: aliceJar })
     const form = posted(page)
