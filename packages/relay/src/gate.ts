@@ -30,7 +30,11 @@ export type GateDecision =
        * `Cookie` carrying the relay's session cookie; a cleaned copy goes in `addHeaders`.
        */
       removeHeaders?: readonly string[]
-      identity?: { user?: string; app?: string }
+      /**
+       * Who is forwarded, for the relay's logs. `decision` is the access decision that let
+       * the request through (`allow`, `service_token`, `bypass`, `public`).
+       */
+      identity?: { user?: string; app?: string; decision?: string }
     }
   | { action: 'respond'; status: number; headers?: HeaderList; body?: string | Buffer }
   /** The gate wrote `res` itself (a login page, a redirect, ...). */

@@ -24,6 +24,7 @@ export const LogField = {
   bytesOut: 'bytesOut',
   resetCode: 'resetCode',
   user: 'user',
+  decision: 'decision',
   app: 'app',
   publicUrl: 'publicUrl',
   tunnelUrl: 'tunnelUrl',

@@ -215,6 +215,7 @@ export class PublicFront {
     if (decision.action === 'forward') {
       record.user = decision.identity?.user
       record.app = decision.identity?.app
+      record.decision = decision.identity?.decision
       return {
         forward: true,
         ...(decision.addHeaders === undefined ? {} : { addHeaders: decision.addHeaders }),

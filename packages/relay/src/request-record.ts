@@ -35,6 +35,8 @@ export class RequestRecord {
   outcome: RequestOutcome | undefined
   user: string | undefined
   app: string | undefined
+  /** The access decision that let the request through, when a gate decided. */
+  decision: string | undefined
   bytesIn = 0
   bytesOut = 0
   private logged = false

@@ -137,7 +137,8 @@ export interface TcpUpgradeForward {
  * Forwards an upgrade that offers `keyway-tcp.v1`: opens a `tcp` stream on the routed
  * tunnel and bridges it (see {@link TcpBridge}); a bad handshake is a 400 and a tunnel
  * without a usable connection a 503, both before any WebSocket is accepted. Each session
- * ends with one `tcp session` log line: who, from where, when, and bytes each way.
+ * ends with one `tcp session` log line: who, from where, the access decision, when, and
+ * bytes each way.
  */
 export function forwardTcpUpgrade(forward: TcpUpgradeForward): void {
   const { record, req, socket } = forward
@@ -170,6 +171,7 @@ export function forwardTcpUpgrade(forward: TcpUpgradeForward): void {
           [LogField.tunnelId]: forward.tunnel,
           [LogField.user]: record.user,
           [LogField.app]: record.app,
+          [LogField.decision]: record.decision,
           [LogField.clientIp]: record.clientIp,
           [LogField.status]: session.status,
           [LogField.outcome]: session.outcome,

@@ -48,7 +48,7 @@ export async function handleAppHost(
     await ctx.auditor.record(request,
       { decision: 'bypass', app: app.name, reason: 'cors_preflight' })
     if (app.cors.preflight === 'origin') {
-      return forwardRequest(ctx, signer, request, app, { kind: 'anonymous' })
+      return forwardRequest(ctx, signer, request, app, { kind: 'anonymous' }, 'bypass')
     }
     return answerPreflight(app.cors, request.req)
   }
@@ -69,10 +69,12 @@ export async function handleAppHost(
     await ctx.auditor.record(request, { decision: auditDecision(decision), app: app.name,
       policy: decision.policy, reason: decision.reason, serviceToken, ...who })
     if (decision.action === 'service_auth' && serviceToken !== undefined) {
-      return forwardRequest(ctx, signer, request, app, { kind: 'service', name: serviceToken })
+      return forwardRequest(ctx, signer, request, app, { kind: 'service', name: serviceToken },
+        'service_token')
     }
     return forwardRequest(ctx, signer, request, app,
-      lookup.ok ? { kind: 'user', live: lookup.live } : { kind: 'anonymous' })
+      lookup.ok ? { kind: 'user', live: lookup.live } : { kind: 'anonymous' },
+      auditDecision(decision))
   }
 
   const reason = decision.reason === 'login_required' && !lookup.ok && lookup.reason !== 'absent'

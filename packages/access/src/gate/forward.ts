@@ -53,6 +53,7 @@ export type Forwarded =
 /**
  * The forward decision: client-sent identity headers and the relay's cookies removed, then
  * the signed assertion and email (also under the `Cf-Access-*` names when the app asks).
+ * `decision` (the audited one) goes to the relay with the identity, for its session logs.
  */
 export async function forwardRequest(
   ctx: GateContext,
@@ -60,6 +61,7 @@ export async function forwardRequest(
   request: GateRequest,
   app: AppConfig,
   who: Forwarded,
+  decision?: string,
 ): Promise<GateDecision> {
   const { remove, cookie } = strippedRequestHeaders(request.req.rawHeaders)
   const add: HeaderList = cookie === undefined ? [] : [cookie]
@@ -81,6 +83,10 @@ export async function forwardRequest(
     action: 'forward',
     addHeaders: add,
     removeHeaders: remove,
-    identity: { ...(user === undefined ? {} : { user }), app: app.name },
+    identity: {
+      ...(user === undefined ? {} : { user }),
+      app: app.name,
+      ...(decision === undefined ? {} : { decision }),
+    },
   }
 }

@@ -111,7 +111,7 @@ describe('keyway access ssh', () => {
 
     expect(result.stdout.length).toBe(100_000)
     expect(session).toMatchObject({ user: 'alice@example.test', app: 'ssh',
-      clientIp: '127.0.0.1', status: 101, outcome: 'closed' })
+      decision: 'allow', clientIp: '127.0.0.1', status: 101, outcome: 'closed' })
     expect(decision).toMatchObject({ user: 'alice@example.test', app: 'ssh',
       decision: 'allow', policy: 'staff', clientIp: '127.0.0.1' })
     expect(session['bytesOut']).toBeGreaterThan(100_000)

@@ -100,7 +100,8 @@ describe('keyway access tcp', () => {
     expect(answer).toBe('apple\nfig\npear\n')
     expect(origin.bytesIn).toBe(input.length)
     expect(closed).toEqual({ hadError: false })
-    expect(session).toMatchObject({ app: 'sort', status: 101, outcome: 'closed',
+    expect(session).toMatchObject({ app: 'sort', user: 'service-token:ci',
+      decision: 'service_token', status: 101, outcome: 'closed',
       bytesIn: input.length, bytesOut: input.length, clientIp: '127.0.0.1' })
   })
 
