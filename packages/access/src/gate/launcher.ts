@@ -4,6 +4,7 @@ import type { Identity } from '../policy/types.js'
 import { samlEndpoints } from '../saml/index.js'
 import { requestPort, originFor, type GateContext } from './context.js'
 import { escapeHtml, page } from './pages.js'
+import { samlPolicyApp } from './saml-routes.js'
 import type { GateRequest } from './types.js'
 
 /** One app on the launcher. */
@@ -43,9 +44,8 @@ export function launcherEntries(
     if (decision.decision === 'allow') entries.push(selfHostedEntry(request, app, domain))
   }
   for (const app of ctx.config.samlApps) {
-    const view = { ...app, domains: [], sessionDurationMs: undefined, public: false,
-      cors: undefined, cloudflareHeaders: false }
-    const decision = evaluatePolicies(view, facts, identity, ctx.config.ruleGroups)
+    const decision = evaluatePolicies(samlPolicyApp(app), facts, identity,
+      ctx.config.ruleGroups)
     if (decision.decision !== 'allow') continue
     const authHost = new URL(originFor(request, ctx.config.authDomain)).host
     const href = app.idpInitiated

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 
-import type { SamlApp } from '../config/types.js'
+import type { AppConfig, SamlApp } from '../config/types.js'
 import { LogField } from '../log-fields.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import {
@@ -69,20 +69,8 @@ async function singleSignOn(
 
   // TODO(#6): ForceAuthn should send the user back to the provider and IsPassive without a
   // session should answer a NoPassive status; both are treated as ordinary requests.
-  const live = await readAuthSession(ctx, request)
-  if (live === undefined) return toLogin(ctx, request, resumeUrl)
-  const who = { email: live.session.email, sub: live.session.sub, idp: live.session.idp }
-  const admitted = await checkPolicies(ctx, request, app, idp, live)
-  if (!admitted.ok) return admitted.answer
-  let answer: HtmlPage
-  try {
-    answer = await idp.respond(app, parsed, samlIdentity(live.session), samlSession(live.session))
-  } catch (err) {
-    return refuse(ctx, request, app, idp, err, who)
-  }
-  await ctx.auditor.record(request, { decision: 'allow', app: app.name,
-    policy: admitted.policy, reason: 'saml_sp_initiated', ...who })
-  return pageAnswer(answer)
+  return signedIn(ctx, request, app, idp, resumeUrl, 'saml_sp_initiated',
+    (live) => idp.respond(app, parsed, samlIdentity(live.session), samlSession(live.session)))
 }
 
 async function launch(
@@ -96,20 +84,49 @@ async function launch(
       'its own sign-in page, not from here')
     return refuse(ctx, request, app, idp, err, {})
   }
+  return signedIn(ctx, request, app, idp, idp.endpoints(app).launchUrl, 'saml_idp_initiated',
+    (live) => idp.launch(app, samlIdentity(live.session), samlSession(live.session)))
+}
+
+/**
+ * Sends a browser without an auth-domain session to log in (coming back to `returnUrl`);
+ * for a signed-in user, evaluates the app's policies and issues the response `issue` makes.
+ * The allow is audited only once the response exists, so a replay is audited as a denial.
+ */
+async function signedIn(
+  ctx: GateContext,
+  request: GateRequest,
+  app: SamlApp,
+  idp: SamlIdentityProvider,
+  returnUrl: string,
+  reason: 'saml_sp_initiated' | 'saml_idp_initiated',
+  issue: (live: LiveSession) => Promise<HtmlPage>,
+): Promise<GateDecision> {
   const live = await readAuthSession(ctx, request)
-  if (live === undefined) return toLogin(ctx, request, idp.endpoints(app).launchUrl)
+  if (live === undefined) return toLogin(ctx, request, returnUrl)
   const who = { email: live.session.email, sub: live.session.sub, idp: live.session.idp }
-  const admitted = await checkPolicies(ctx, request, app, idp, live)
-  if (!admitted.ok) return admitted.answer
+  const decision = evaluatePolicies(samlPolicyApp(app), { clientIp: request.clientIp },
+    live.identity, ctx.config.ruleGroups)
+  if (decision.decision !== 'allow') {
+    await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block'
+      : 'deny', app: app.name, policy: decision.policy, reason: decision.reason, ...who })
+    return pageAnswer(idp.denialPage(app, request.reqId))
+  }
   let answer: HtmlPage
   try {
-    answer = await idp.launch(app, samlIdentity(live.session), samlSession(live.session))
+    answer = await issue(live)
   } catch (err) {
     return refuse(ctx, request, app, idp, err, who)
   }
   await ctx.auditor.record(request, { decision: 'allow', app: app.name,
-    policy: admitted.policy, reason: 'saml_idp_initiated', ...who })
+    policy: decision.policy, reason, ...who })
   return pageAnswer(answer)
+}
+
+/** The shape the policy engine evaluates: a SAML app is never public and has no domains. */
+export function samlPolicyApp(app: SamlApp): AppConfig {
+  return { name: app.name, domains: [], audience: app.audience, policies: app.policies,
+    sessionDurationMs: undefined, public: false, cors: undefined, cloudflareHeaders: false }
 }
 
 async function readAuthSession(ctx: GateContext, request: GateRequest):
@@ -117,29 +134,6 @@ async function readAuthSession(ctx: GateContext, request: GateRequest):
   const found = await ctx.sessions.read(request.req, cookieNames.auth,
     { audience: ctx.authAudience, type: 'auth' })
   return found.ok ? found.live : undefined
-}
-
-type Admission =
-  | { readonly ok: true; readonly policy: string | undefined }
-  | { readonly ok: false; readonly answer: GateDecision }
-
-/** Evaluates the app's policies; a denial is audited and answered with the denial page. */
-async function checkPolicies(
-  ctx: GateContext,
-  request: GateRequest,
-  app: SamlApp,
-  idp: SamlIdentityProvider,
-  live: LiveSession,
-): Promise<Admission> {
-  const view = { name: app.name, domains: [], audience: app.audience, policies: app.policies,
-    sessionDurationMs: undefined, public: false, cors: undefined, cloudflareHeaders: false }
-  const decision = evaluatePolicies(view, { clientIp: request.clientIp }, live.identity,
-    ctx.config.ruleGroups)
-  if (decision.decision === 'allow') return { ok: true, policy: decision.policy }
-  await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block' : 'deny',
-    app: app.name, policy: decision.policy, reason: decision.reason,
-    email: live.session.email, sub: live.session.sub, idp: live.session.idp })
-  return { ok: false, answer: pageAnswer(idp.denialPage(app, request.reqId)) }
 }
 
 /** Audits a refused SAML request and answers its error page; other errors propagate (500). */
