@@ -48,7 +48,7 @@ const MiB = 1024 * 1024
 const tiny = process.argv.includes('--tiny')
 
 const settings = tiny
-  ? { bulkBytes: 4 * MiB, concurrent: 8, concurrentBytes: 256 * 1024, loadSeconds: 1,
+  ? { bulkBytes: 64 * MiB, concurrent: 8, concurrentBytes: 256 * 1024, loadSeconds: 1,
       sequential: 50, echoSeconds: 1, idleStreams: 300 }
   : quick
     ? { bulkBytes: 128 * MiB, concurrent: 64, concurrentBytes: 2 * MiB, loadSeconds: 3,
@@ -64,7 +64,8 @@ const profileDir = process.env.KEYWAY_BENCH_PROF
 function start(name: string, args: string[], profile = false): ChildProcess {
   const log = openSync(path.join(work, `${name}.log`), 'a')
   const flags = profile && profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`, `--cpu-prof-name=${name}.cpuprofile`]
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`,
+        `--cpu-prof-name=${name}.cpuprofile`]
     : []
   const child = spawn(process.execPath, [...flags, ...args], {
     stdio: ['ignore', 'pipe', log],
@@ -145,6 +146,11 @@ async function startKeyway(originPort: number) {
       '    hostnames: [bench.localhost]',
       '  - name: connect',
       '    hostnames: [connect.localhost]',
+      // Room for the idle streams (spread over the connector's two connections) on top of
+      // the defaults of 1,000 streams per connection and 10,000 public connections.
+      'limits:',
+      `  maxStreamsPerConnection: ${Math.max(1_000, settings.idleStreams)}`,
+      `  maxPublicConnections: ${Math.max(10_000, 2 * settings.idleStreams)}`,
       '',
     ].join('\n'),
   )
@@ -197,12 +203,39 @@ async function waitForStatus(target: BenchPath, accepted: number[], timeoutMs = 
 
 type Row = Record<string, number>
 
-async function measureAll(paths: BenchPath[]): Promise<Record<string, Row>> {
+/**
+ * CPU time (user and system, every thread) `processes` have used so far, in microseconds.
+ * Unlike wall-clock rates it hardly moves with other load on the machine.
+ */
+function cpuUs(processes: readonly ChildProcess[]): number {
+  let ticks = 0
+  for (const child of processes) {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+    // The fields after the command name (which may hold spaces); utime and stime are the
+    // 14th and 15th, counted in USER_HZ ticks, 100 a second on Linux.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(fields[11]) + Number(fields[12])
+  }
+  return ticks * 10_000
+}
+
+async function measureAll(
+  paths: BenchPath[],
+  hops: ReadonlyMap<string, ChildProcess[]>,
+): Promise<Record<string, Row>> {
   const results: Record<string, Row> = {}
   for (const target of paths) {
     const row: Row = {}
+    const processes = hops.get(target.name) ?? []
     process.stderr.write(`bench: ${target.name}\n`)
-    if (wanted('download')) row.downloadMiBs = await bulkDownload(target, settings.bulkBytes)
+    if (wanted('download')) {
+      const cpuBefore = cpuUs(processes)
+      row.downloadMiBs = await bulkDownload(target, settings.bulkBytes)
+      if (processes.length > 0) {
+        const cpuMs = (cpuUs(processes) - cpuBefore) / 1000
+        row.downloadCpuMsPerGiB = cpuMs / (settings.bulkBytes / GiB)
+      }
+    }
     if (wanted('upload')) row.uploadMiBs = await bulkUpload(target, settings.bulkBytes)
     if (wanted('concurrent')) {
       row.concurrentMiBs = await concurrentDownloads(
@@ -210,7 +243,11 @@ async function measureAll(paths: BenchPath[]): Promise<Record<string, Row>> {
       )
     }
     if (wanted('small')) {
+      const cpuBefore = cpuUs(processes)
       const load = await smallRequests(target, 32, settings.loadSeconds)
+      if (processes.length > 0) {
+        row.cpuUsPerRequest = (cpuUs(processes) - cpuBefore) / load.completed
+      }
       row.requestsPerSecond = load.requestsPerSecond
       row.loadP50Ms = load.p50Ms
       row.loadP99Ms = load.p99Ms
@@ -243,6 +280,8 @@ function printTable(results: Record<string, Row>, memory: Row): void {
     ['sequential p50 (us)', 'sequentialP50Us', 0],
     ['sequential p99 (us)', 'sequentialP99Us', 0],
     ['WebSocket echo 1 KiB msg/s', 'wsMessagesPerSecond', 0],
+    ['hops CPU ms per GiB down', 'downloadCpuMsPerGiB', 0],
+    ['hops CPU us per small request', 'cpuUsPerRequest', 1],
   ]
   const header = ['figure'.padEnd(30), ...names.map((n) => n.padStart(10)), 'keyway/baseline']
   console.log(header.join(' '))
@@ -264,7 +303,37 @@ function printTable(results: Record<string, Row>, memory: Row): void {
     )
   }
   console.log('memory (MiB RSS) and connect time:')
-  for (const [key, value] of Object.entries(memory)) console.log(`  ${key.padEnd(34)} ${fmt(value, 1)}`)
+  for (const [key, value] of Object.entries(memory)) {
+    console.log(`  ${key.padEnd(34)} ${fmt(value, 1)}`)
+  }
+  printTargets(results, memory)
+}
+
+/** Issue 3's targets: each figure, its goal, and whether this run met it. */
+function printTargets(results: Record<string, Row>, memory: Row): void {
+  const keyway = results.keyway ?? {}
+  const baseline = results.baseline ?? {}
+  const directP50 = results.direct?.sequentialP50Us ?? NaN
+  const ratio = (key: string) => (keyway[key] ?? NaN) / (baseline[key] ?? NaN)
+  const added = (row: Row) => (row.sequentialP50Us ?? NaN) - directP50
+  const targets: Array<[string, number, 'min' | 'max', number]> = [
+    ['download, keyway/baseline', ratio('downloadMiBs'), 'min', 0.5],
+    ['upload, keyway/baseline', ratio('uploadMiBs'), 'min', 0.5],
+    [`keyway ${settings.concurrent} concurrent/1 stream`, (keyway.concurrentMiBs ?? NaN) /
+      (keyway.downloadMiBs ?? NaN), 'min', 1],
+    ['small requests/s, keyway/baseline', ratio('requestsPerSecond'), 'min', 0.4],
+    ['added p50 latency, keyway/baseline', added(keyway) / added(baseline), 'max', 2],
+    ['KiB per open stream', memory.bytesPerStreamKiB ?? NaN, 'max', 16],
+    ['idle connector RSS (MiB)', memory.connectorIdleMiB ?? NaN, 'max', 80],
+    ['connect time (ms)', memory.connectMs ?? NaN, 'max', 1000],
+  ]
+  console.log('targets:')
+  for (const [label, value, kind, goal] of targets) {
+    const met = kind === 'min' ? value >= goal : value <= goal
+    const verdict = Number.isNaN(value) ? '-' : met ? 'met' : 'not met'
+    const want = `${kind === 'min' ? '>=' : '<='} ${goal}`
+    console.log(`  ${label.padEnd(36)} ${fmt(value, 2).padStart(8)} ${want.padEnd(8)} ${verdict}`)
+  }
 }
 
 async function main(): Promise<void> {
@@ -310,8 +379,14 @@ async function main(): Promise<void> {
     for (const ws of sockets) ws.terminate()
   }
 
+  // The processes each path adds, whose CPU time is counted per request and per GiB.
+  const hops = new Map([
+    ['baseline', [first.child, second.child]],
+    ['keyway', [keyway.relay, keyway.connector]],
+  ])
   const results = await measureAll(
     paths.filter((target) => only === undefined || only.includes(target.name)),
+    hops,
   )
 
   printTable(results, memory)

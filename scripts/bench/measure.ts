@@ -107,6 +107,8 @@ export interface LoadResult {
   p50Ms: number
   p99Ms: number
   errors: number
+  /** Requests answered with 2xx. */
+  completed: number
 }
 
 /** Small requests with keep-alive at `connections` connections for `seconds`. */
@@ -135,6 +137,7 @@ export async function smallRequests(
     p50Ms: percentile(latenciesMs, 0.5),
     p99Ms: percentile(latenciesMs, 0.99),
     errors: result.errors + result.non2xx,
+    completed: latenciesMs.length,
   }
 }
 

@@ -81,6 +81,11 @@ describe('npm run bench --quick --tiny', () => {
     }
   })
 
+  it.each(['baseline', 'keyway'])('counts the CPU time of the hops of %s', (name) => {
+    expect(report.results[name]?.downloadCpuMsPerGiB).toBeGreaterThan(0)
+    expect(report.results[name]?.cpuUsPerRequest).toBeGreaterThan(0)
+  })
+
   it.each(paths)('sees no failed small request through %s', (name) => {
     expect(report.results[name]?.loadErrors).toBe(0)
   })
