@@ -7,7 +7,7 @@ import { TokenCache, type TokenCacheOptions } from './token-cache.js'
 /**
  * Path, on every app host, of the relay's login for the access client. The relay runs the
  * usual browser login for the app, then redirects the browser to
- * `http://127.0.0.1:PORT/callback?token=APP_TOKEN&nonce=NONCE` (see docs/protocol.md).
+ * `http://127.0.0.1:PORT/callback?token=APP_TOKEN&nonce=NONCE` (see docs/ssh-rdp.md).
  */
 export const CLI_LOGIN_PATH = '/.keyway/cli'
 
