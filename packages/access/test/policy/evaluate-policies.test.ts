@@ -155,6 +155,9 @@ describe('evaluatePolicies', () => {
     expect(evaluatePolicies(app, office, alice).policy).toBe('D')
     expect(evaluatePolicies(app, { ...office, serviceToken: 'ci' }, alice).policy).toBe('C')
     expect(evaluatePolicies(app, home, alice).policy).toBe('E')
+    // A comes before B, though both match: the first allow or block in the list decides.
+    const nobody = { ...alice, sub: 'nobody', email: 'nobody@example.com' }
+    expect(evaluatePolicies(app, home, nobody)).toMatchObject({ decision: 'allow', policy: 'A' })
   })
 
   it('fails closed when a rule group it names is missing at evaluation time', () => {

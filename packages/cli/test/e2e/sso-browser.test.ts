@@ -46,7 +46,7 @@ describe('single sign-on through keyway relay, in Chromium', () => {
     await signIn(page, 'alice')
     await page.waitForURL(wiki)
     const wikiUser = await page.textContent('#user')
-    const scriptCookies = await page.evaluate(() => document.cookie)
+    const scriptCookies = await page.evaluate<string>('document.cookie')
 
     await page.goto(blog)
     const blogUrl = page.url()
