@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs'
 
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium, screenshot, stopAll } from '@keyway/testkit'
+import { launchChromium, request, screenshot, stopAll } from '@keyway/testkit'
 
 import { startLoginStack, type LoginStack } from './support/saml-stack.js'
 
@@ -112,5 +113,50 @@ describe('the app launcher at the auth domain root', () => {
       const xml = Buffer.from(posted?.get('SAMLResponse') ?? '', 'base64').toString('utf8')
       expect(xml).toContain('>alice@example.test</saml:NameID>')
       expect(xml).toContain('<saml:Audience>https://wiki.example.test/saml</saml:Audience>')
+    })
+
+  it('signs in to a SAML app that starts at the app, by a cross-site POST-binding form',
+    async () => {
+      const metadata = (await request(stack.authUrl('/_keyway/saml/wiki/metadata'))).text()
+      const sp = new SAML({
+        entryPoint: stack.authUrl('/_keyway/saml/wiki/sso'),
+        callbackUrl: 'https://wiki.example.test/saml/acs',
+        issuer: 'https://wiki.example.test/saml',
+        audience: 'https://wiki.example.test/saml',
+        idpCert: [...metadata.matchAll(/<ds:X509Certificate>([^<]+)</g)].map((m) => m[1] ?? ''),
+        wantAssertionsSigned: true,
+        wantAuthnResponseSigned: true,
+        validateInResponseTo: ValidateInResponseTo.always,
+        acceptedClockSkewMs: 0,
+      })
+      // The service provider's own page: node-saml's auto-submitting AuthnRequest form. The
+      // post to the auth domain is cross-site, so the browser leaves out the Lax session
+      // cookie and the relay takes the sign-in through its login redirect.
+      const spPage = await sp.getAuthorizeFormAsync('from-the-app')
+      await page.route('http://wiki.example.test/login', (route) =>
+        route.fulfill({ status: 200, contentType: 'text/html', body: spPage }))
+      let posted: URLSearchParams | undefined
+      await page.route('https://wiki.example.test/saml/acs', async (route) => {
+        posted = new URLSearchParams(route.request().postData() ?? '')
+        await route.fulfill({ status: 200, contentType: 'text/html', body: '<p>welcome</p>' })
+      })
+      const visited: string[] = []
+      page.on('request', (sent) => {
+        if (sent.isNavigationRequest()) visited.push(`${sent.method()} ${sent.url()}`)
+      })
+      await page.goto('http://wiki.example.test/login')
+      await page.waitForURL('https://wiki.example.test/saml/acs')
+      const paths = visited.map((line) => line.replace(/\?.*$/, ''))
+      expect(paths).toEqual([
+        'GET http://wiki.example.test/login',
+        `POST ${stack.authUrl('/_keyway/saml/wiki/sso')}`,
+        `GET ${stack.authUrl('/.keyway/login')}`,
+        `GET ${stack.authUrl('/_keyway/saml/wiki/sso')}`,
+        'POST https://wiki.example.test/saml/acs',
+      ])
+      expect(posted?.get('RelayState')).toBe('from-the-app')
+      const { profile } = await sp.validatePostResponseAsync({
+        SAMLResponse: posted?.get('SAMLResponse') ?? '' })
+      expect(profile?.nameID).toBe('alice@example.test')
     })
 })
