@@ -92,11 +92,11 @@ async function appCallback(
 async function hostSession(
   ctx: GateContext,
   request: GateRequest,
-): Promise<LiveSession | undefined> {
+): Promise<(LiveSession & { readonly app: string }) | undefined> {
   for (const app of hostApps(ctx, request.host)) {
     const found = await ctx.sessions.read(request.req, appCookieName(app.audience),
       { audience: app.audience, type: 'app' })
-    if (found.ok) return found.live
+    if (found.ok) return { ...found.live, app: app.name }
   }
   return undefined
 }
@@ -118,8 +118,8 @@ async function logout(ctx: GateContext, request: GateRequest): Promise<GateDecis
   if (live !== undefined) {
     const { session } = live
     await ctx.stores.sessions.revoke(session.id, ctx.nowMs())
-    await ctx.auditor.record(request, { decision: 'logout', email: session.email,
-      sub: session.sub, idp: session.idp })
+    await ctx.auditor.record(request, { decision: 'logout', app: live.app,
+      email: session.email, sub: session.sub, idp: session.idp })
   }
   const secure = request.proto === 'https'
   const cleared = hostApps(ctx, request.host)

@@ -112,7 +112,8 @@ describe('single sign-on through keyway relay, scripted', () => {
     expect(before.status).toBe(200)
     expect(out.status).toBe(302)
     expect(after.map((answer) => answer.status)).toEqual([401, 401])
-    expect(logout).toMatchObject({ email: 'alice@example.test', host: 'wiki.localhost' })
+    expect(logout).toMatchObject({ email: 'alice@example.test', host: 'wiki.localhost',
+      app: 'wiki' })
   })
 
   it('admits a service token made with the CLI and the origin verifies its identity', async () => {
