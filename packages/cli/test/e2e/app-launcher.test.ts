@@ -35,8 +35,8 @@ let port: number
 
 /** The text of each app entry the page shows, as a user reads it. */
 function entries(): Promise<string[]> {
-  return page.locator('li.app').evaluateAll((items) =>
-    items.map((item) => (item as HTMLElement).innerText.replace(/\s+/g, ' ').trim()))
+  return page.locator('li.app').evaluateAll((items) => items.map((item) =>
+    (item as unknown as { innerText: string }).innerText.replace(/\s+/g, ' ').trim()))
 }
 
 beforeAll(async () => {
