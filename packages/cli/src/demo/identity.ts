@@ -33,27 +33,50 @@ export async function startProviderComponent(
 ): Promise<DemoProviderComponent> {
   const clientSecret = randomBytes(24).toString('base64url')
   writeFileSync(workspace.clientSecretFile, `${clientSecret}\n`, { mode: 0o600 })
-  // Loaded here, not at the top: oidc-provider prints a runtime warning on stderr when
-  // imported, which every other command (an SSH ProxyCommand among them) must not show.
-  const { startOidcProvider } = await import('@keyway/testkit/oidc-provider')
-  const provider = await startOidcProvider({
-    clients: [{
-      clientId: demoIdentity.clientId,
-      clientSecret,
-      redirectUris: [`http://${demoIdentity.authHost}:${publicPort}/.keyway/callback`],
-    }],
-    users: {
-      [demoIdentity.login]: {
-        email: demoIdentity.email,
-        name: 'Demo User',
-        groups: [demoIdentity.group],
+  const provider = await withoutProviderNotices(async () => {
+    // Loaded here, not at the top: oidc-provider prints a runtime warning on stderr when
+    // imported, which every other command (an SSH ProxyCommand among them) must not show.
+    const { startOidcProvider } = await import('@keyway/testkit/oidc-provider')
+    return startOidcProvider({
+      clients: [{
+        clientId: demoIdentity.clientId,
+        clientSecret,
+        redirectUris: [`http://${demoIdentity.authHost}:${publicPort}/.keyway/callback`],
+      }],
+      users: {
+        [demoIdentity.login]: {
+          email: demoIdentity.email,
+          name: 'Demo User',
+          groups: [demoIdentity.group],
+        },
       },
-    },
+    })
   })
   return {
     name: 'OpenID provider',
     issuer: provider.issuer,
     clientSecretFile: workspace.clientSecretFile,
     stop: () => provider.close(),
+  }
+}
+
+/**
+ * Runs `start` with oidc-provider's console notices (Node version, in-memory storage, the
+ * development login form) held back: they describe exactly what the demo provider is meant
+ * to be, and the banner says so. Other console output passes through.
+ */
+async function withoutProviderNotices<T>(start: () => Promise<T>): Promise<T> {
+  const { warn, info } = console
+  const keep = (write: (...args: unknown[]) => void) => (...args: unknown[]): void => {
+    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return
+    write(...args)
+  }
+  console.warn = keep(warn)
+  console.info = keep(info)
+  try {
+    return await start()
+  } finally {
+    console.warn = warn
+    console.info = info
   }
 }

@@ -100,6 +100,7 @@ describe('keyway demo', () => {
     expect(demoUser.response.text()).toContain('<h2>Signed in as demo@example.test</h2>')
     expect(stranger.response.status).toBe(403)
     expect(publicPage.text()).toContain('<h2>No identity assertion</h2>')
+    expect(demo.output('stderr')).not.toContain('oidc-provider')
     expect((await stopDemo(demo, 'SIGTERM')).code).toBe(0)
   })
 
