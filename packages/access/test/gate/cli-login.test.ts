@@ -12,10 +12,10 @@ const config = validateAccessConfig({
   identityProviders: [{ id: 'corp', type: 'oidc', issuer: 'https://idp.example.test',
     clientId: 'keyway', clientSecret: 'secret-value' }],
   apps: [
-    { name: 'ssh', domains: ['ssh.example.test'],
-      policies: [{ name: 'staff', action: 'allow', include: [{ email: ['alice@example.com'] }] }] },
-    { name: 'vault', domains: ['vault.example.test'],
-      policies: [{ name: 'admins', action: 'allow', include: [{ email: ['root@example.com'] }] }] },
+    { name: 'ssh', domains: ['ssh.example.test'], policies: [
+      { name: 'staff', action: 'allow', include: [{ email: ['alice@example.com'] }] }] },
+    { name: 'vault', domains: ['vault.example.test'], policies: [
+      { name: 'admins', action: 'allow', include: [{ email: ['root@example.com'] }] }] },
     { name: 'site', domains: ['www.example.test'], public: true },
   ],
 }, 'relay.yaml')

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSshd, stopAll, tempDir, type Sshd, type TempDir } from '@keyway/testkit'
 
 import {
+  browserRecorder,
   loginAs,
   startTcpAppStack,
   userHome,
   type TcpAppSpec,
   type TcpAppStack,
 } from './support/tcp-app-stack.js'
-import { keywayBin } from './support/keyway-process.js'
+import { delay, keywayBin, startKeyway } from './support/keyway-process.js'
 import { runTool, type RunToolOptions } from './support/run-tool.js'
 
 const MiB = 1024 * 1024
@@ -123,8 +124,7 @@ describe('keyway access ssh', () => {
   })
 
   it('carries a session for a service token, never opening a browser', async () => {
-    const browserLog = join(stack.dir.path, 'browser-should-stay-empty.log')
-    writeFileSync(browserLog, '')
+    const recorder = browserRecorder(stack, 'ci-browser')
     const ci = stack.serviceTokens['ci'] ?? { clientId: '', clientSecret: '' }
     const { clientId, clientSecret } = ci
     const result = await runTool('ssh', [...proxyArgs(), 'root@ssh.localhost', 'echo machine'], {
@@ -132,14 +132,31 @@ describe('keyway access ssh', () => {
         ...userEnv(userHome(stack, 'ci-runner')),
         KEYWAY_SERVICE_TOKEN_ID: clientId,
         KEYWAY_SERVICE_TOKEN_SECRET: clientSecret,
-        BROWSER: `/bin/sh -c 'echo opened >> ${browserLog}'`,
+        ...recorder.env,
       },
     })
 
     expect(result.stderr).toBe('')
     expect(result.stdout).toBe('machine\n')
     expect(result.code).toBe(0)
-    expect(readFileSync(browserLog, 'utf8')).toBe('')
+    expect(readFileSync(recorder.logFile, 'utf8')).toBe('')
+  })
+
+  it('opens the browser at the login when there is no token and no service token', async () => {
+    const recorder = browserRecorder(stack, 'first-login-browser')
+    const proxy = startKeyway(['access', 'ssh', '--hostname', stack.appUrl('ssh')],
+      'access ssh without login', { ...userEnv(userHome(stack, 'newcomer')), ...recorder.env })
+    try {
+      const line = await proxy.waitForLine(/^ {2}http:/, { stream: 'stderr' })
+      while (readFileSync(recorder.logFile, 'utf8') === '') await delay(50)
+
+      expect(readFileSync(recorder.logFile, 'utf8')).toBe(`${line.trim()}\n`)
+      expect(line.trim()).toMatch(
+        new RegExp(`^${stack.appUrl('ssh')}/\\.keyway/cli\\?port=\\d+&nonce=[\\w-]{43}$`))
+      expect(proxy.output('stdout')).toBe('')
+    } finally {
+      await proxy.stop()
+    }
   })
 
   it('prints an ssh_config block that ssh uses as it is', async () => {

@@ -1,7 +1,6 @@
 import { once } from 'node:events'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
-import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -13,7 +12,12 @@ import {
 } from '@keyway/testkit'
 
 import { startKeyway } from './support/keyway-process.js'
-import { startTcpAppStack, userHome, type TcpAppStack } from './support/tcp-app-stack.js'
+import {
+  browserRecorder,
+  startTcpAppStack,
+  userHome,
+  type TcpAppStack,
+} from './support/tcp-app-stack.js'
 
 let sorter: TcpEcho
 let stack: TcpAppStack
@@ -66,14 +70,14 @@ beforeAll(async () => {
     }],
     serviceTokens: ['ci'],
   })
-  browserLog = join(stack.dir.path, 'browser-must-stay-empty.log')
-  writeFileSync(browserLog, '')
+  const recorder = browserRecorder(stack, 'machine-browser')
+  browserLog = recorder.logFile
   const ci = stack.serviceTokens['ci']
   const started = await startAccessTcp('sort', {
     KEYWAY_HOME: userHome(stack, 'machine'),
     KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
     KEYWAY_SERVICE_TOKEN_SECRET: ci?.clientSecret,
-    BROWSER: `/bin/sh -c 'echo opened >> ${browserLog}'`,
+    ...recorder.env,
   })
   tcp = started.handle
   localPort = started.port

@@ -1,4 +1,4 @@
-import { mkdirSync, symlinkSync } from 'node:fs'
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 
 import {
@@ -171,6 +171,18 @@ export function browserEnv(
     KEYWAY_TEST_BROWSER: mode,
     KEYWAY_TEST_BROWSER_LOG: logFile,
   }
+}
+
+/** A `$BROWSER` that only records each URL it is given, and the file it records them in. */
+export function browserRecorder(stack: TcpAppStack, name: string): {
+  env: { BROWSER: string }
+  logFile: string
+} {
+  const logFile = writeFile(stack.dir.path, `${name}.urls`, '')
+  const script = writeFile(stack.dir.path, `${name}.sh`,
+    `#!/bin/sh\nprintf '%s\\n' "$1" >> '${logFile}'\n`)
+  chmodSync(script, 0o755)
+  return { env: { BROWSER: script }, logFile }
 }
 
 /** Logs `login` in to `app` with the real `keyway access login`, through the HTTP browser. */
