@@ -39,8 +39,12 @@ export function validateAccessConfig(raw: unknown, file: string): AccessConfig {
   const ruleGroups = parseRuleGroups(problems, raw['ruleGroups'], `${base}.ruleGroups`)
   const apps = parseApps(problems, raw['apps'], `${base}.apps`, ruleGroups)
   const samlApps = parseSamlApps(problems, raw['apps'], `${base}.apps`, ruleGroups, apps)
-  for (const [index, app] of apps.entries()) {
+  const rawApps: unknown[] = Array.isArray(raw['apps']) ? raw['apps'] : []
+  for (const app of apps) {
     if (app.domains.some((domain) => domain.host === authDomain)) {
+      // Positions in the file: SAML entries and entries with problems are not in `apps`.
+      const index = rawApps.findIndex((item) => isMapping(item) && item['type'] !== 'saml' &&
+        typeof item['name'] === 'string' && item['name'].trim() === app.name)
       problems.add(`${base}.apps[${index}].domains`, `may not claim the auth domain ` +
         `"${authDomain}"; it is served by the relay itself`)
     }

@@ -65,6 +65,13 @@ describe('validateAccessConfig with type: saml apps', () => {
       /"access\.apps\[2\]\.name" repeats the app name "wiki"; names are unique/)])
   })
 
+  it('counts list positions in the file when a SAML app comes first', () => {
+    const problems = problemsOf([wiki, { name: 'login', domains: ['auth.example.test'],
+      policies: staff }])
+    expect(problems).toEqual([expect.stringMatching(
+      /"access\.apps\[2\]\.domains" may not claim the auth domain/)])
+  })
+
   it('refuses an unknown launcher value with the choices', () => {
     const problems = problemsOf([{ name: 'x', domains: ['x.example.test'], launcher: 'vnc',
       policies: staff }])
