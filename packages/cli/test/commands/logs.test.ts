@@ -50,6 +50,8 @@ describe('keyway logs', () => {
     const newest = await logs('--limit', '1')
     const nobody = await logs('--user', 'alice@example.test')
     const text = await runKeyway(['logs', '--config', config, '--app', 'admin'])
+    const line = await tunnel.relay.handle.waitForJsonLine(
+      (entry) => entry['msg'] === 'access decision' && entry['path'] === '/admin/users')
 
     expect(all.map((row) => [row['app'], row['path'], row['decision']])).toEqual([
       ['site', '/home', 'public'],
@@ -68,6 +70,9 @@ describe('keyway logs', () => {
     expect(text.code).toBe(0)
     expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}deny +admin {2}- {2}\S+ {2}GET /)
     expect(text.stdout).toContain('GET web.localhost/admin/users  policy=-  reason=login_required')
+    expect(line).toMatchObject({ level: 30, app: 'admin', decision: 'deny',
+      reason: 'login_required', method: 'GET', host: 'web.localhost',
+      reqId: all[1]?.['reqId'] })
   })
 
   it('loses no answered decision when the relay is killed with SIGKILL', async () => {
