@@ -22,7 +22,8 @@ afterAll(async () => {
 function recordNavigations(page: Page): string[] {
   const seen: string[] = []
   page.on('response', (response) => {
-    if (response.request().isNavigationRequest()) seen.push(`${response.status()} ${response.url()}`)
+    if (!response.request().isNavigationRequest()) return
+    seen.push(`${response.status()} ${response.url()}`)
   })
   return seen
 }

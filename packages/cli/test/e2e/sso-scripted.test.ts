@@ -132,7 +132,7 @@ describe('single sign-on through keyway relay, scripted', () => {
     expect(stack.relay.handle.output()).not.toContain(token.clientSecret)
   })
 
-  it('writes logins and allowed requests to the audit log, readable with keyway logs', async () => {
+  it('writes logins and allowed requests to the audit log, read with keyway logs', async () => {
     await login(stack.url('blog.localhost', '/audited'))
     const alice = await stack.logs('--user', 'alice@example.test', '--app', 'blog')
     const logins = await stack.logs('--decision', 'login', '--user', 'alice')

@@ -79,7 +79,8 @@ export async function startAccessStack(): Promise<AccessStack> {
     const run = await runKeyway(['logs', '--config', fx.relay.configFile, '--json', ...args])
     if (run.code !== 0) throw new Error(`keyway logs failed: ${run.stderr}`)
     const text = run.stdout.trim()
-    return text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    if (text === '') return []
+    return text.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
   }
   return {
     ...fx,
