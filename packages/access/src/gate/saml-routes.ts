@@ -67,8 +67,11 @@ async function singleSignOn(
     return refuse(ctx, request, app, idp, err, {})
   }
 
-  // TODO(#6): ForceAuthn should send the user back to the provider and IsPassive without a
-  // session should answer a NoPassive status; both are treated as ordinary requests.
+  if (parsed.isPassive && await readAuthSession(ctx, request) === undefined) {
+    return refusePassive(ctx, request, app, idp, parsed)
+  }
+  // TODO(#6): ForceAuthn should send the user back to the provider; it is answered from
+  // the auth-domain session like any request.
   return signedIn(ctx, request, app, idp, resumeUrl, 'saml_sp_initiated',
     (live) => idp.respond(app, parsed, samlIdentity(live.session), samlSession(live.session)))
 }
@@ -120,6 +123,25 @@ async function signedIn(
   }
   await ctx.auditor.record(request, { decision: 'allow', app: app.name,
     policy: decision.policy, reason, ...who })
+  return pageAnswer(answer)
+}
+
+/** A passive request without a session: a `NoPassive` response, audited as a denial. */
+async function refusePassive(
+  ctx: GateContext,
+  request: GateRequest,
+  app: SamlApp,
+  idp: SamlIdentityProvider,
+  parsed: AuthnRequest,
+): Promise<GateDecision> {
+  let answer: HtmlPage
+  try {
+    answer = await idp.refusePassive(app, parsed)
+  } catch (err) {
+    return refuse(ctx, request, app, idp, err, {})
+  }
+  await ctx.auditor.record(request, { decision: 'deny', app: app.name,
+    reason: 'saml_no_passive' })
   return pageAnswer(answer)
 }
 

@@ -83,7 +83,8 @@ export function parseSamlApp(
     `${path}.defaultRelayState`)
   if (raw['policies'] === undefined) {
     problems.add(`${path}.policies`, 'is missing; a SAML app needs policies like any app, for ' +
-      'example policies: [{ name: staff, action: allow, include: [{ emailDomain: [example.com] }] }]')
+      'example policies: [{ name: staff, action: allow, ' +
+      'include: [{ emailDomain: [example.com] }] }]')
   }
   if (problems.list.length > before || name === undefined || entityId === undefined ||
     acsUrls === undefined) {

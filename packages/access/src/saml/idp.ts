@@ -15,6 +15,7 @@ import {
 } from './post-form.js'
 import type { SamlIdStore } from './replay.js'
 import { buildSamlResponse, type AssertionTimes, type SamlResponse } from './response.js'
+import { buildNoPassiveResponse, type StatusResponse } from './status-response.js'
 
 /** The signing keys the identity provider needs; {@link SamlKeyStore} is one. */
 export interface SamlKeys {
@@ -116,14 +117,37 @@ export class SamlIdentityProvider {
    */
   async respond(app: SamlAppConfig, request: AuthnRequest, identity: SamlIdentity,
     session: SamlSession): Promise<SamlLoginAnswer> {
-    const now = this.#nowMs()
+    await this.#claimRequest(app, request)
+    return this.#answer(app, identity, session, request.acsUrl, request.id, request.relayState)
+  }
+
+  /**
+   * Answers a passive request (`IsPassive="true"`) of a user who is not signed in: a signed
+   * `Response` with status `NoPassive` and no assertion, posted to the request's ACS URL.
+   * Claims the request ID like {@link respond}.
+   */
+  async refusePassive(app: SamlAppConfig, request: AuthnRequest):
+    Promise<HtmlPage & { readonly response: StatusResponse }> {
+    await this.#claimRequest(app, request)
+    const response = buildNoPassiveResponse({
+      idpEntityId: this.endpoints(app).idpEntityId,
+      acsUrl: request.acsUrl,
+      inResponseTo: request.id,
+      key: this.#options.keys.signingKey(),
+      nowMs: this.#nowMs(),
+    })
+    const page = renderPostForm({ acsUrl: request.acsUrl, samlResponse: response.base64,
+      relayState: request.relayState })
+    return Object.freeze({ ...page, response })
+  }
+
+  async #claimRequest(app: SamlAppConfig, request: AuthnRequest): Promise<void> {
     const fresh = await this.#options.ids.claim(`request\0${app.entityId}\0${request.id}`,
-      request.expiresAtMs, now)
+      request.expiresAtMs, this.#nowMs())
     if (!fresh) {
       throw new SamlError(SamlErrorCode.replayed, `the AuthnRequest "${request.id}" was ` +
         'answered already; start the login again from the service provider')
     }
-    return this.#answer(app, identity, session, request.acsUrl, request.id, request.relayState)
   }
 
   /**

@@ -46,6 +46,9 @@ export {
   type SamlResponse,
   type SamlResponseInput,
 } from './response.js'
+export {
+  buildNoPassiveResponse, type StatusResponse, type StatusResponseInput,
+} from './status-response.js'
 export { signElement, type SignatureKey, type SignedElement } from './signature.js'
 export {
   escapeHtml,

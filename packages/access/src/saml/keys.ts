@@ -123,7 +123,8 @@ export class SamlKeyStore {
       now >= current.activatesAtMs + this.#rotationMs - this.#overlapMs) {
       // A successor is always published for the full overlap before it signs, even when
       // the relay was not running at the planned time.
-      const activatesAtMs = Math.max(current.activatesAtMs + this.#rotationMs, now + this.#overlapMs)
+      const activatesAtMs = Math.max(current.activatesAtMs + this.#rotationMs,
+        now + this.#overlapMs)
       this.#keys = [...this.#keys, this.#makeKey(now, activatesAtMs)]
       changed = true
     }

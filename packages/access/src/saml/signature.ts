@@ -45,7 +45,8 @@ export function signElement(xml: string, which: SignedElement, key: SignatureKey
       transforms: [SignatureAlgorithm.envelopedSignature, SignatureAlgorithm.exclusiveC14n],
       digestAlgorithm: SignatureAlgorithm.sha256,
     })
-    signer.computeSignature(xml, { prefix: 'ds', location: { reference: issuer, action: 'after' } })
+    signer.computeSignature(xml,
+      { prefix: 'ds', location: { reference: issuer, action: 'after' } })
     return signer.getSignedXml()
   } catch (err) {
     throw new SamlError(SamlErrorCode.signing, `cannot sign the SAML ${which}`, { cause: err })

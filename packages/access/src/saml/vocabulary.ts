@@ -41,6 +41,12 @@ export const authnContextPasswordProtected =
 
 export const statusSuccess = 'urn:oasis:names:tc:SAML:2.0:status:Success'
 
+/** The identity provider could not answer; the second-level code says why. */
+export const statusResponder = 'urn:oasis:names:tc:SAML:2.0:status:Responder'
+
+/** A passive request (`IsPassive="true"`) that would need the user to sign in. */
+export const statusNoPassive = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive'
+
 /** Signature and digest algorithms: RSA-SHA256 with exclusive canonicalisation. */
 export const SignatureAlgorithm = {
   rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',

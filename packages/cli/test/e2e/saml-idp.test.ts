@@ -337,6 +337,26 @@ describe('keyway relay refusing SAML requests', () => {
       path: '/_keyway/saml/vault/sso' })
   })
 
+  it('answers a passive request without a session with a signed NoPassive status', async () => {
+    const sp = await strictSp(wiki, { passive: true })
+    const start = await sp.getAuthorizeUrlAsync('quiet', undefined, {})
+    const page = await request(start)
+    const form = posted(page)
+    expect(form.relayState).toBe('quiet')
+    expect(form.xml).not.toContain('<saml:Assertion')
+    expect(await sp.validatePostResponseAsync({ SAMLResponse: form.samlResponse }))
+      .toMatchObject({ profile: null, loggedOut: false })
+    const tampered = form.xml.replace('Destination="https://wiki.example.test/',
+      'Destination="https://evil.example.test/')
+    expect(tampered).not.toBe(form.xml)
+    await expect(sp.validatePostResponseAsync({
+      SAMLResponse: Buffer.from(tampered).toString('base64') }))
+      .rejects.toThrow(/Invalid (document )?signature/)
+    const record = (await waitForLog(stack.relay.handle, 'access decision',
+      { fields: { app: 'wiki', reason: 'saml_no_passive' } }))
+    expect(record).toMatchObject({ decision: 'deny', path: '/_keyway/saml/wiki/sso' })
+  })
+
   it('answers a request ID once: a replayed AuthnRequest gets an error page', async () => {
     const sp = await strictSp(wiki)
     const start = await sp.getAuthorizeUrlAsync('once', undefined, {})
