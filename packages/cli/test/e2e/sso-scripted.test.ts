@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CookieJar, oidcHeadlessLogin, request, stopAll } from '@keyway/testkit'
+import { WebSocket } from 'ws'
+import { CookieJar, loopbackLookup, oidcHeadlessLogin, request, stopAll } from '@keyway/testkit'
 
 import { startAccessStack, type AccessStack } from './support/access-stack.js'
 import type { OriginView } from './support/identity-origin.js'
@@ -23,6 +24,23 @@ const page = { accept: 'text/html, application/json' }
 
 function header(view: OriginView, name: string): string[] {
   return view.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value)
+}
+
+/** Opens a WebSocket through the relay: the echo it gets back, or the refusal's status. */
+function webSocket(url: string, cookie: string): Promise<string | number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { lookup: loopbackLookup, headers: { cookie } })
+    socket.once('open', () => socket.send('ping through the relay'))
+    socket.once('message', (data: Buffer) => {
+      socket.close()
+      resolve(data.toString())
+    })
+    socket.once('unexpected-response', (_req, res) => {
+      socket.terminate()
+      resolve(res.statusCode ?? 0)
+    })
+    socket.once('error', reject)
+  })
 }
 
 function login(startUrl: string, user = 'alice', jar = new CookieJar()) {
@@ -79,6 +97,19 @@ describe('single sign-on through keyway relay, scripted', () => {
     expect(browser.status).toBe(302)
     expect(browser.location?.href.startsWith(stack.url('auth.localhost', '/.keyway/login?')))
       .toBe(true)
+  })
+
+  it('evaluates WebSocket upgrades: with a session they pass, without one 401', async () => {
+    const { jar } = await login(stack.url('wiki.localhost'))
+    const wsUrl = stack.url('wiki.localhost', '/socket').replace('http:', 'ws:')
+
+    const admitted = await webSocket(wsUrl, jar.cookieHeader(stack.url('wiki.localhost')) ?? '')
+    const refused = await webSocket(wsUrl, '')
+    const [record] = await stack.logs('--app', 'wiki', '--decision', 'allow', '--limit', '1')
+
+    expect(admitted).toBe('ping through the relay')
+    expect(refused).toBe(401)
+    expect(record).toMatchObject({ path: '/socket', email: 'alice@example.test' })
   })
 
   it('replaces forged identity headers, underscore spellings included', async () => {
