@@ -35,6 +35,8 @@ export type GateDecision =
        * the request through (`allow`, `service_token`, `bypass`, `public`).
        */
       identity?: { user?: string; app?: string; decision?: string }
+      /** The app's own idle and maximum durations for a TCP session it lets through. */
+      tcpSessionLimits?: { idleTimeoutMs?: number; maxSessionMs?: number }
     }
   | { action: 'respond'; status: number; headers?: HeaderList; body?: string | Buffer }
   /** The gate wrote `res` itself (a login page, a redirect, ...). */

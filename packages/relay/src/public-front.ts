@@ -11,7 +11,12 @@ import { forwardHttp } from './http-proxy.js'
 import { LogField } from './log-fields.js'
 import { RequestRecord } from './request-record.js'
 import type { HostRouter } from './router.js'
-import { TcpBridge, forwardTcpUpgrade, offersTcpSubprotocol } from './tcp-bridge.js'
+import {
+  TcpBridge,
+  forwardTcpUpgrade,
+  offersTcpSubprotocol,
+  type TcpSessionLimits,
+} from './tcp-bridge.js'
 import type { TunnelRegistry } from './tunnel-registry.js'
 import { forwardUpgrade } from './upgrade-proxy.js'
 
@@ -33,7 +38,12 @@ const clientErrorStatus: Record<string, number> = {
 
 /** A decision after which the request goes down a tunnel, or was answered already. */
 type Admission =
-  | { forward: true; addHeaders?: HeaderList; removeHeaders?: readonly string[] }
+  | {
+      forward: true
+      addHeaders?: HeaderList
+      removeHeaders?: readonly string[]
+      tcpSessionLimits?: TcpSessionLimits
+    }
   | { forward: false }
 
 /**
@@ -165,7 +175,9 @@ export class PublicFront {
     }
     if (offersTcpSubprotocol(req)) {
       return forwardTcpUpgrade({ record, req, socket, rest, tunnel: route.tunnel,
-        registry: this.options.registry, bridge: this.tcpBridge, log: this.options.log })
+        registry: this.options.registry, bridge: this.tcpBridge, log: this.options.log,
+        ...(admission.tcpSessionLimits === undefined ? {}
+          : { sessionLimits: admission.tcpSessionLimits }) })
     }
     forwardUpgrade({
       record,
@@ -220,6 +232,8 @@ export class PublicFront {
         forward: true,
         ...(decision.addHeaders === undefined ? {} : { addHeaders: decision.addHeaders }),
         ...(decision.removeHeaders === undefined ? {} : { removeHeaders: decision.removeHeaders }),
+        ...(decision.tcpSessionLimits === undefined ? {}
+          : { tcpSessionLimits: decision.tcpSessionLimits }),
       }
     }
     if (decision.action === 'handled') return { forward: false }

@@ -88,6 +88,14 @@ export interface AppConfig {
   readonly cloudflareHeaders: boolean
   /** How the app launcher shows the app (`launcher:`); `web` when not set. */
   readonly launcher?: LauncherKind
+  /** Limits of the app's SSH, RDP and TCP sessions (`tcp:`); the relay's when not set. */
+  readonly tcp?: TcpSessionConfig
+}
+
+/** An app's `tcp:` section: how long one of its TCP sessions may idle and last. */
+export interface TcpSessionConfig {
+  readonly idleTimeoutMs?: number
+  readonly maxDurationMs?: number
 }
 
 /**

@@ -7,10 +7,11 @@ import type {
   AppConfig, CorsConfig, DomainPattern, LauncherKind, Policy, RuleGroup,
 } from './types.js'
 import { parsePolicy, readDuration } from './validate-policies.js'
+import { parseTcpSessions } from './validate-tcp.js'
 
 const appKeys = [
   'name', 'domains', 'sessionDuration', 'policies', 'cors', 'public', 'cloudflareHeaders',
-  'launcher',
+  'launcher', 'tcp',
 ]
 const launcherKinds: readonly LauncherKind[] = ['web', 'ssh', 'rdp', 'tcp', 'hidden']
 
@@ -78,6 +79,7 @@ function parseApp(
     parsePolicies(problems, raw['policies'], `${path}.policies`, ruleGroups, isPublic)
   const cors = parseCors(problems, raw['cors'], `${path}.cors`)
   const launcher = readLauncher(problems, raw['launcher'], `${path}.launcher`)
+  const tcp = parseTcpSessions(problems, raw['tcp'], `${path}.tcp`)
   if (name === undefined) return undefined
   return Object.freeze({
     name,
@@ -89,6 +91,7 @@ function parseApp(
     cors,
     cloudflareHeaders,
     launcher,
+    ...(tcp === undefined ? {} : { tcp }),
   })
 }
 

@@ -88,5 +88,9 @@ export async function forwardRequest(
       app: app.name,
       ...(decision === undefined ? {} : { decision }),
     },
+    ...(app.tcp === undefined ? {} : { tcpSessionLimits: {
+      ...(app.tcp.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: app.tcp.idleTimeoutMs }),
+      ...(app.tcp.maxDurationMs === undefined ? {} : { maxSessionMs: app.tcp.maxDurationMs }),
+    } }),
   }
 }

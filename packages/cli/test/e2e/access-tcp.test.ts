@@ -20,6 +20,7 @@ import {
 } from './support/tcp-app-stack.js'
 
 let sorter: TcpEcho
+let echo: TcpEcho
 let stack: TcpAppStack
 let browserLog: string
 let tcp: ProcessHandle
@@ -62,12 +63,14 @@ function closedWithin(connection: TcpEchoConnection, ms: number) {
 
 beforeAll(async () => {
   sorter = await startTcpEcho({ mode: 'sort' })
+  echo = await startTcpEcho()
+  const ciOnly = [{ name: 'ci', action: 'service_auth', include: [{ serviceToken: ['ci'] }] }]
   stack = await startTcpAppStack({
-    apps: [{
-      name: 'sort',
-      service: `tcp://127.0.0.1:${sorter.port}`,
-      policies: [{ name: 'ci', action: 'service_auth', include: [{ serviceToken: ['ci'] }] }],
-    }],
+    apps: [
+      { name: 'sort', service: `tcp://127.0.0.1:${sorter.port}`, policies: ciOnly },
+      { name: 'brief', service: `tcp://127.0.0.1:${echo.port}`, policies: ciOnly,
+        settings: { tcp: { idleTimeout: '1s' } } },
+    ],
     serviceTokens: ['ci'],
   })
   const recorder = browserRecorder(stack, 'machine-browser')
@@ -86,6 +89,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopAll()
   await sorter?.close()
+  await echo?.close()
   await stack?.dir.remove()
 })
 
@@ -148,6 +152,32 @@ describe('keyway access tcp', () => {
     expect(error?.code).toBe('ECONNRESET')
     expect(refusal).toMatch(/^keyway: access to sort\.localhost:\d+ is denied \(HTTP 403\): /)
     expect(refusal).toContain('check --service-token-id and --service-token-secret')
+  })
+
+  it("closes a session that idles past its app's tcp.idleTimeout", async () => {
+    const ci = stack.serviceTokens['ci']
+    const brief = await startAccessTcp('brief', {
+      KEYWAY_HOME: userHome(stack, 'brief'),
+      KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
+      KEYWAY_SERVICE_TOKEN_SECRET: ci?.clientSecret,
+    })
+    const since = stack.relay.handle.lines().length
+    const socket = connect({ port: brief.port, host: '127.0.0.1' })
+    let error: NodeJS.ErrnoException | undefined
+    socket.on('error', (err) => (error = err))
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    const echoed = new Promise<string>((resolve) => socket.once('data', (b) => resolve(`${b}`)))
+    await once(socket, 'connect')
+    socket.write('still here\n')
+
+    expect(await echoed).toBe('still here\n')
+    await closed
+    expect(error?.code).toBe('ECONNRESET')
+    const session = await stack.relay.handle.waitForJsonLine(
+      (entry) => entry['msg'] === 'tcp session', { since })
+    expect(session).toMatchObject({ app: 'brief', outcome: 'reset', closeCode: 4100 })
+    expect(await brief.handle.waitForLine(/idle/, { stream: 'stderr' })).toMatch(
+      /^keyway: the relay closed the idle session \(brief\.localhost:\d+\)$/)
   })
 
   it('fails with one line and exit 1 when the local address is taken', async () => {

@@ -27,6 +27,8 @@ export interface TcpAppSpec {
   readonly service: string
   /** relay.yaml policies of the app. */
   readonly policies: ReadonlyArray<Readonly<Record<string, unknown>>>
+  /** More keys of the app's relay.yaml entry, such as `tcp`. */
+  readonly settings?: Readonly<Record<string, unknown>>
 }
 
 /** What {@link startTcpAppStack} builds. */
@@ -89,6 +91,7 @@ export async function startTcpAppStack(options: TcpAppStackOptions): Promise<Tcp
           name: app.name,
           domains: [`${app.name}.localhost`],
           policies: app.policies,
+          ...app.settings,
         })),
       },
     },
