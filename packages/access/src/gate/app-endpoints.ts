@@ -4,7 +4,7 @@ import { normalizePath } from '../apps/normalize-path.js'
 import { validateReturnPath } from '../login/return-url.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import { htmlPage, json, redirect, setCookie, text } from './answers.js'
-import { cliLogin } from './cli-login.js'
+import { cliDenial, cliLogin } from './cli-login.js'
 import { appCookieName, cookieNames, originFor, type GateContext } from './context.js'
 import { cookieValue } from './identity-headers.js'
 import { forbiddenPage, loginFailedPage } from './pages.js'
@@ -72,7 +72,7 @@ async function appCallback(
   if (decision.decision === 'deny') {
     await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block' : 'deny',
       policy: decision.policy, reason: decision.reason, ...who })
-    return htmlPage(403, forbiddenPage(request.reqId))
+    return cliDenial(returnPath) ?? htmlPage(403, forbiddenPage(request.reqId))
   }
   const durationMs = decision.sessionDurationMs ?? app.sessionDurationMs ??
     ctx.config.sessionDurationMs

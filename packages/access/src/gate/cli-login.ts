@@ -26,12 +26,8 @@ export async function cliLogin(
   request: GateRequest,
   params: URLSearchParams,
 ): Promise<GateDecision> {
-  const port = Number(params.get('port'))
-  const nonce = params.get('nonce') ?? ''
-  if (!Number.isInteger(port) || port < minLoopbackPort || port > 65535) {
-    return text(400, "'port' must be the access client's loopback port")
-  }
-  if (!noncePattern.test(nonce)) return text(400, "'nonce' is missing or malformed")
+  const listener = loopbackListener(params)
+  if (typeof listener === 'string') return text(400, listener)
   const match = matchApp(ctx.config.apps, request.host, '/')
   if (match === undefined || match.app.public) return text(404, 'no app on this host')
 
@@ -43,8 +39,8 @@ export async function cliLogin(
     ctx.config.ruleGroups)
   const who = { email: live.identity.email, sub: live.identity.sub, idp: live.identity.idp,
     app: app.name }
-  const callback = new URL(`http://127.0.0.1:${port}/callback`)
-  callback.searchParams.set('nonce', nonce)
+  const callback = new URL(`http://127.0.0.1:${listener.port}/callback`)
+  callback.searchParams.set('nonce', listener.nonce)
   if (decision.decision === 'deny') {
     await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block' : 'deny',
       policy: decision.policy, reason: decision.reason, ...who })
@@ -55,6 +51,33 @@ export async function cliLogin(
     reason: 'cli_token_issued', ...who })
   callback.searchParams.set('token', token)
   return redirect(callback.href)
+}
+
+/**
+ * For a login that `/.keyway/cli` started and the app's policies refuse at the app
+ * callback: the redirect that tells the waiting access client `access_denied`, so that it
+ * says so at once. Undefined for any other return path.
+ */
+export function cliDenial(returnPath: string): GateDecision | undefined {
+  const url = new URL(returnPath, 'http://app.invalid')
+  if (url.pathname !== '/.keyway/cli') return undefined
+  const listener = loopbackListener(url.searchParams)
+  if (typeof listener === 'string') return undefined
+  const callback = new URL(`http://127.0.0.1:${listener.port}/callback`)
+  callback.searchParams.set('nonce', listener.nonce)
+  callback.searchParams.set('error', 'access_denied')
+  return redirect(callback.href)
+}
+
+/** The client's listener from `port` and `nonce`, or what is wrong with them. */
+function loopbackListener(params: URLSearchParams): { port: number; nonce: string } | string {
+  const port = Number(params.get('port'))
+  const nonce = params.get('nonce') ?? ''
+  if (!Number.isInteger(port) || port < minLoopbackPort || port > 65535) {
+    return "'port' must be the access client's loopback port"
+  }
+  if (!noncePattern.test(nonce)) return "'nonce' is missing or malformed"
+  return { port, nonce }
 }
 
 /** Sends the browser to the auth domain, to come back to this same URL. */

@@ -5,6 +5,7 @@ import {
   appCookieName, createAccessGate, createMemoryStores, FileKeyStore, TokenService,
   validateAccessConfig, type AccessGate, type GateDecision,
 } from '../../src/index.js'
+import { cliDenial } from '../../src/gate/cli-login.js'
 import { fakeRequest } from '../support/fake-request.js'
 
 const config = validateAccessConfig({
@@ -112,4 +113,18 @@ describe('/.keyway/cli', () => {
 
     expect(decision).toMatchObject({ action: 'respond', status: 404 })
   })
+})
+
+describe('cliDenial', () => {
+  it('sends a refused access-client login back to its listener with access_denied', () => {
+    const decision = cliDenial(`/.keyway/cli?port=40000&nonce=${nonce}`)
+
+    expect(header(decision as GateDecision, 'location')).toBe(
+      `http://127.0.0.1:40000/callback?nonce=${nonce}&error=access_denied`)
+  })
+
+  it.each([['/wiki/page'], ['/.keyway/cli?port=22&nonce=x'], ['/.keyway/clix']])(
+    'leaves %s to the usual refusal page', (path) => {
+      expect(cliDenial(path)).toBeUndefined()
+    })
 })

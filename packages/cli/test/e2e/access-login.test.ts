@@ -93,6 +93,19 @@ describe('keyway access login', () => {
     expect(readFileSync(join(tokens, file ?? ''), 'utf8')).toContain(token.stdout)
   }, 90_000)
 
+  it('fails at once with one line for a user the policy refuses', async () => {
+    const url = stack.appUrl('echo')
+    const env = { KEYWAY_HOME: userHome(stack, 'mallory'), ...browserEnv(stack, 'mallory') }
+
+    const login = await access(['login', url], env)
+
+    expect(login.code).toBe(1)
+    expect(login.stdout).toBe('')
+    expect(login.stderr.split('\n').at(-1)).toBe(`error: the login for echo.localhost:` +
+      `${stack.relay.publicPort} failed: access denied by policy`)
+    expect(readdirSync(env.KEYWAY_HOME)).not.toContain('tokens')
+  }, 90_000)
+
   it('shares one browser login between two concurrent invocations', async () => {
     const home = userHome(stack, 'alice-twice')
     const env = { KEYWAY_HOME: home, ...browserEnv(stack, 'alice', 'http') }
