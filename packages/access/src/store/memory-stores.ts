@@ -69,7 +69,8 @@ export class MemoryAuditStore implements AuditStore {
 /** True when `record` passes every filter given. */
 export function matchesAuditQuery(record: AuditRecord, filter: AuditQuery): boolean {
   if (filter.app !== undefined && record.app !== filter.app) return false
-  if (filter.user !== undefined && record.email !== filter.user && record.sub !== filter.user) {
+  if (filter.user !== undefined && record.email !== filter.user.toLowerCase() &&
+    record.sub !== filter.user) {
     return false
   }
   if (filter.decision !== undefined && record.decision !== filter.decision) return false

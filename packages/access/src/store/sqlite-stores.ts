@@ -154,7 +154,8 @@ class SqliteAuditStore implements AuditStore {
       params['app'] = filter.app
     }
     if (filter.user !== undefined) {
-      where.push('(email = @user or sub = @user)')
+      // Emails are stored in lower case; subjects are compared as the provider wrote them.
+      where.push('(email = lower(@user) or sub = @user)')
       params['user'] = filter.user
     }
     if (filter.decision !== undefined) {

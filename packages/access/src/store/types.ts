@@ -61,7 +61,7 @@ export interface AuditRecord {
 /** Filters of {@link AuditStore.query}; every given filter must hold. */
 export interface AuditQuery {
   readonly app?: string
-  /** Email or subject. */
+  /** Email (in any case) or subject (exactly). */
   readonly user?: string
   readonly decision?: AuditDecision
   readonly sinceMs?: number

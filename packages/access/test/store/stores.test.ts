@@ -45,6 +45,9 @@ describe.each([
     expect((await stores.audit.query()).map((r) => r.reqId)).toEqual(['c', 'b', 'a'])
     expect((await stores.audit.query({ app: 'wiki' })).map((r) => r.reqId)).toEqual(['c', 'a'])
     expect((await stores.audit.query({ user: 'bob' })).map((r) => r.reqId)).toEqual(['c'])
+    expect((await stores.audit.query({ user: 'Bob@Example.com' })).map((r) => r.reqId))
+      .toEqual(['c'])
+    expect(await stores.audit.query({ user: 'BOB' })).toEqual([])
     expect((await stores.audit.query({ decision: 'block' }))[0]).toEqual(record({ reqId: 'c',
       decision: 'block', policy: 'no', reason: 'blocked', timeMs: 3000, email: 'bob@example.com',
       sub: 'bob' }))
