@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createWebSocketStream, type WebSocket } from 'ws'
 
@@ -11,6 +12,21 @@ export const MAX_TUNNEL_MESSAGE_BYTES = 4 * 1024 * 1024
 export function webSocketTransport(ws: WebSocket): Duplex {
   ws.binaryType = 'nodebuffer'
   const duplex = createWebSocketStream(ws, { allowHalfOpen: false })
+  // ws's own _write, which waits for the open and reports a send after close.
+  const writeOne = duplex._write.bind(duplex)
+  // Node's HTTP/2 session flushes the frames it has ready in one writev (a stream's HEADERS,
+  // DATA and trailers together). Each goes out as its own message, as before, but with the
+  // socket corked around them they leave in one system call instead of one each, and no
+  // frame is copied to merge them.
+  duplex._writev = (chunks, callback) => {
+    const socket = socketOf(ws)
+    socket?.cork()
+    const last = chunks.length - 1
+    chunks.forEach(({ chunk }, index) => {
+      writeOne(chunk, 'buffer' as BufferEncoding, index === last ? callback : ignoreWritten)
+    })
+    socket?.uncork()
+  }
   // The session reports transport failures through its own 'close'; do not crash here.
   duplex.on('error', () => {})
   // ws only ends the readable side when the socket goes away without a close handshake,
@@ -22,3 +38,14 @@ export function webSocketTransport(ws: WebSocket): Duplex {
   })
   return duplex
 }
+
+/**
+ * The socket under an open WebSocket: ws keeps it in `_socket`, which its own
+ * createWebSocketStream reads as well; undefined before the open and after the close.
+ */
+function socketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket | null })._socket ?? undefined
+}
+
+/** A writev's first error reaches its callback through the last chunk's write. */
+function ignoreWritten(): void {}
