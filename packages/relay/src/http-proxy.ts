@@ -194,9 +194,12 @@ function relayReply(forward: HttpForward, stream: OutgoingStream, reply: ReplyHe
     res.end()
     return
   }
-  // Headers go out now: an event stream's first event must not wait for more body.
-  res.flushHeaders()
   streamBody(forward, stream)
+  // The head leaves with the first piece of body, in one write. When none has come by the
+  // next turn of the loop it goes alone: an event stream's head must not wait for an event.
+  setImmediate(() => {
+    if (record.bytesOut === 0 && !res.writableEnded && !res.destroyed) res.flushHeaders()
+  })
 }
 
 function streamBody(forward: HttpForward, stream: OutgoingStream): void {
