@@ -50,12 +50,16 @@ export class StreamHandler {
   /** Serves one stream from `origin`'s connection. */
   handle(stream: IncomingStream, origin: StreamOrigin): void {
     const { head } = stream
-    const log = origin.log.child({ [LogField.reqId]: head.reqId, [LogField.kind]: head.kind })
+    // One child logger per stream: each child() serialises (and redacts) its bindings.
+    const bindings = { [LogField.reqId]: head.reqId, [LogField.kind]: head.kind }
     try {
-      if (head.kind === StreamKind.register) this.register(stream, origin, log)
-      else this.serve(stream, log)
+      if (head.kind === StreamKind.register) {
+        this.register(stream, origin, origin.log.child(bindings))
+      } else {
+        this.serve(stream, origin.log, bindings)
+      }
     } catch (err) {
-      log.error({ [LogField.err]: err }, 'stream handling failed')
+      origin.log.error({ ...bindings, [LogField.err]: err }, 'stream handling failed')
       stream.reset(ResetCode.internal)
     }
   }
@@ -67,7 +71,7 @@ export class StreamHandler {
     origin.onRegister(stream.head)
   }
 
-  private serve(stream: IncomingStream, log: Logger): void {
+  private serve(stream: IncomingStream, log: Logger, bindings: Record<string, string>): void {
     const { head } = stream
     const { metrics } = this.options
     const match = matchIngress(this.options.rules, { host: head.host, path: head.target ?? '/' })
@@ -78,7 +82,7 @@ export class StreamHandler {
         error: { code: OriginErrorCode.noRule, message: 'no ingress rule matches' },
       })
       stream.data.resume()
-      log.error({ [LogField.host]: head.host }, 'no ingress rule matches')
+      log.error({ ...bindings, [LogField.host]: head.host }, 'no ingress rule matches')
       return
     }
 
@@ -86,7 +90,7 @@ export class StreamHandler {
       stream,
       match.rule,
       this.options.pool,
-      log.child({ [LogField.rule]: match.ruleNumber }),
+      log.child({ ...bindings, [LogField.rule]: match.ruleNumber }),
     )
     const startedAt = performance.now()
     metrics.activeStreams.inc()
