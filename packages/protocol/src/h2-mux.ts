@@ -123,7 +123,9 @@ class H2Outgoing extends H2Stream implements OutgoingStream {
   constructor(h2: http2.ClientHttp2Stream) {
     super(h2)
     this.reply = new Promise<ReplyHead>((resolve, reject) => {
+      let settled = false
       h2.once('response', (headers) => {
+        settled = true
         try {
           resolve(decodeReplyHead(headers[META_HEADER]))
         } catch (err) {
@@ -132,6 +134,8 @@ class H2Outgoing extends H2Stream implements OutgoingStream {
         }
       })
       h2.once('close', () => {
+        // Most streams close after their reply: no error (and stack trace) is built for them.
+        if (settled) return
         reject(
           new ProtocolError(
             ProtocolErrorCode.streamReset,
