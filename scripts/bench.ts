@@ -60,13 +60,18 @@ const children: ChildProcess[] = []
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyway-bench-'))
 
 const profileDir = process.env.KEYWAY_BENCH_PROF
+// KEYWAY_BENCH_NODE_FLAGS="--max-semi-space-size=32": extra node flags for the relay and the
+// bench connector only, to try runtime settings.
+const keywayFlags = (process.env.KEYWAY_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
 
-function start(name: string, args: string[], profile = false): ChildProcess {
+/** Starts a process; `keyway` marks the relay and bench connector (profiled, flagged). */
+function start(name: string, args: string[], keyway = false): ChildProcess {
   const log = openSync(path.join(work, `${name}.log`), 'a')
-  const flags = profile && profileDir
+  const profile = keyway && profileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`,
         `--cpu-prof-name=${name}.cpuprofile`]
     : []
+  const flags = [...profile, ...(keyway ? keywayFlags : [])]
   const child = spawn(process.execPath, [...flags, ...args], {
     stdio: ['ignore', 'pipe', log],
     cwd: root,
@@ -172,13 +177,13 @@ async function startKeyway(originPort: number) {
     )
     return file
   }
-  const runConnector = (name: string, host: string, token: string, profile = false) => {
+  const runConnector = (name: string, host: string, token: string, keyway = false) => {
     const tokenFile = path.join(work, `${name}.token`)
     writeFileSync(tokenFile, token, { mode: 0o600 })
     return start(name, [
       cli, 'tunnel', 'run', '--config', connectorConfig(host), '--token-file', tokenFile,
       '--log-level', 'warn',
-    ], profile)
+    ], keyway)
   }
   const through: BenchPath = { name: 'keyway', port: publicPort, host: 'bench.localhost' }
   const connectPath: BenchPath = { name: 'keyway', port: publicPort, host: 'connect.localhost' }
