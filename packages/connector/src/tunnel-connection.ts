@@ -59,6 +59,8 @@ export class TunnelConnection extends EventEmitter {
   private streams = 0
   private heartbeat: TimerHandle | undefined
   private failure: string | undefined
+  /** Set once the relay answered the dial with a refusal, which is already logged. */
+  private refused = false
 
   constructor(options: TunnelConnectionOptions) {
     super()
@@ -94,6 +96,9 @@ export class TunnelConnection extends EventEmitter {
     ws.on('unexpected-response', (_req, res) => this.handleRefusal(res))
     ws.on('error', (err) => {
       this.failure ??= (err as NodeJS.ErrnoException).code ?? err.message
+      // Terminating a refused dial makes ws report "closed before the connection was
+      // established": the refusal was logged already, with its reason.
+      if (this.refused) return
       if (this.stateValue === 'dialing') {
         this.log.warn({ [LogField.err]: err }, 'tunnel dial failed')
       } else {
@@ -136,6 +141,7 @@ export class TunnelConnection extends EventEmitter {
     this.failure = `HTTP ${status}${typeof code === 'string' ? ` ${code}` : ''}`
     if (status === 401 || status === 403) this.log.error(fields, 'tunnel token rejected')
     else this.log.error(fields, 'relay refused the tunnel connection')
+    this.refused = true
     this.ws?.terminate()
   }
 

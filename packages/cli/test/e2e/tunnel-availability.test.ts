@@ -108,6 +108,8 @@ describe('reconnection', () => {
 
     expect(bad.handle.running).toBe(true)
     expect((await bad.ready()).status).toBe(503)
+    // The refusal is logged once per dial, without a second "dial failed" line and stack.
+    expect(logged(bad.handle, 'tunnel dial failed')).toHaveLength(0)
     expect(bad.handle.output('stdout') + bad.handle.output('stderr')).not.toContain('A'.repeat(43))
     expect(fx.relay.handle.output('stdout') + fx.relay.handle.output('stderr'))
       .not.toContain('A'.repeat(43))
