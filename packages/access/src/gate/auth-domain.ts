@@ -90,7 +90,9 @@ async function startLogin(
     await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_app_nonce' })
     return htmlPage(400, loginFailedPage('Start the sign-in from the application.', request.reqId))
   }
-  const session = await readAuthSession(ctx, request)
+  // A SAML request with ForceAuthn asks for a login at the provider, not the session's.
+  const forceLogin = local !== undefined && params.get('prompt') === 'login'
+  const session = forceLogin ? undefined : await readAuthSession(ctx, request)
   if (session !== undefined) {
     return target === undefined ? redirect(returnUrl) : handOff(ctx, session, target, appNonce)
   }
@@ -101,7 +103,7 @@ async function startLogin(
     const choices = providers.map((provider) => ({
       name: provider.displayName,
       href: `/.keyway/login?${new URLSearchParams({ redirect_url: returnUrl,
-        app_nonce: appNonce, idp: provider.id })}`,
+        app_nonce: appNonce, idp: provider.id, ...(forceLogin ? { prompt: 'login' } : {}) })}`,
     }))
     return htmlPage(200, chooserPage(choices))
   }
@@ -109,7 +111,7 @@ async function startLogin(
   const binding = known !== undefined && browserValuePattern.test(known) ? known
     : randomBytes(32).toString('base64url')
   const { url, pending } = await ctx.oidc.start(chosen, callbackUrl(request, ctx.config.authDomain),
-    { returnUrl, browserBinding: binding, appNonce })
+    { returnUrl, browserBinding: binding, appNonce }, { forceLogin })
   await ctx.pendingLogins.put(pending.state, pending, loginLimits.pendingLoginMs)
   const bindingCookie = setCookie(cookieNames.login, binding, { secure: request.proto === 'https',
     maxAgeSeconds: loginLimits.pendingLoginMs / 1000 })

@@ -4,8 +4,9 @@ import type { AppConfig, SamlApp } from '../config/types.js'
 import { LogField } from '../log-fields.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
 import {
-  matchSamlRoute, readSsoRequest, SamlError, SamlErrorCode, type AuthnRequest, type HtmlPage,
-  type SamlIdentity, type SamlIdentityProvider, type SamlSession,
+  matchSamlRoute, readSsoRequest, SamlError, SamlErrorCode,
+  type AuthnRequest, type HtmlPage, type SamlIdentity, type SamlIdentityProvider,
+  type SamlSession,
 } from '../saml/index.js'
 import type { SessionRecord } from '../store/types.js'
 import { redirect, text } from './answers.js'
@@ -15,6 +16,9 @@ import type { GateDecision, GateRequest } from './types.js'
 
 /** Largest POST-binding form read: a `SAMLRequest` at its limit, a `RelayState` and slack. */
 export const maxSsoFormBytes = 64 * 1024
+
+/** Query parameter of a resumed SSO request naming the login its `ForceAuthn` caused. */
+const forcedLoginParam = 'keyway_forced'
 
 /**
  * Serves `/_keyway/saml/<app>/{metadata,sso,launch}` on the auth domain. An SSO request is
@@ -70,8 +74,16 @@ async function singleSignOn(
   if (parsed.isPassive && await readAuthSession(ctx, request) === undefined) {
     return refusePassive(ctx, request, app, idp, parsed)
   }
-  // TODO(#6): ForceAuthn should send the user back to the provider; it is answered from
-  // the auth-domain session like any request.
+  if (parsed.forceAuthn) {
+    // Only a session begun after this request sent the user to the provider will do.
+    const since = await ctx.saml.takeForcedLogin(url.searchParams.get(forcedLoginParam))
+    const live = await readAuthSession(ctx, request)
+    if (since === undefined || live === undefined || live.session.createdAtMs < since) {
+      const resume = new URL(resumeUrl)
+      resume.searchParams.set(forcedLoginParam, await ctx.saml.beginForcedLogin())
+      return toLogin(ctx, request, resume.href, true)
+    }
+  }
   return signedIn(ctx, request, app, idp, resumeUrl, 'saml_sp_initiated',
     (live) => idp.respond(app, parsed, samlIdentity(live.session), samlSession(live.session)))
 }
@@ -175,9 +187,12 @@ async function refuse(
   return pageAnswer(idp.errorPage(err, request.reqId))
 }
 
-function toLogin(ctx: GateContext, request: GateRequest, returnUrl: string): GateDecision {
+function toLogin(ctx: GateContext, request: GateRequest, returnUrl: string, forceLogin = false):
+  GateDecision {
   const origin = originFor(request, ctx.config.authDomain)
-  return redirect(`${origin}/.keyway/login?${new URLSearchParams({ redirect_url: returnUrl })}`)
+  const query = new URLSearchParams({ redirect_url: returnUrl })
+  if (forceLogin) query.set('prompt', 'login')
+  return redirect(`${origin}/.keyway/login?${query}`)
 }
 
 function samlIdentity(session: SessionRecord): SamlIdentity {

@@ -46,11 +46,15 @@ export class OidcLogin {
     return this.#providers.get(id)
   }
 
-  /** Builds the authorization URL and what to keep until the provider sends the user back. */
+  /**
+   * Builds the authorization URL and what to keep until the provider sends the user back.
+   * `forceLogin` asks the provider to authenticate the user again (`prompt=login`).
+   */
   async start(
     idp: string,
     redirectUri: string,
     carry: LoginCarry,
+    options: { readonly forceLogin?: boolean } = {},
   ): Promise<{ url: URL; pending: PendingLogin }> {
     const provider = this.#require(idp)
     const config = await this.#config(provider)
@@ -64,6 +68,7 @@ export class OidcLogin {
       code_challenge_method: 'S256',
       state,
       nonce,
+      ...(options.forceLogin === true ? { prompt: 'login' } : {}),
     })
     return { url, pending: { idp, state, nonce, codeVerifier, ...carry } }
   }

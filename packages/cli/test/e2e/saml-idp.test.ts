@@ -198,6 +198,28 @@ describe('keyway relay as a SAML identity provider', () => {
     expect(profile?.nameID).toBe('alice@example.test')
   })
 
+  it('sends a ForceAuthn request back to the provider despite the session', async () => {
+    const sp = await strictSp(wiki, { forceAuthn: true })
+    const start = await sp.getAuthorizeUrlAsync('again', undefined, {})
+    const result = await browse(start, 'alice', aliceJar)
+    const atProvider = result.visited.filter((step) => step.includes(stack.provider.issuer))
+    expect(atProvider[0]).toContain('prompt=login')
+    const form = posted(result.response)
+    expect(form.relayState).toBe('again')
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: form.samlResponse })
+    expect(profile?.nameID).toBe('alice@example.test')
+    // Each ForceAuthn request needs its own provider login, even right after another.
+    const next = await request(await sp.getAuthorizeUrlAsync('fresh', undefined, {}),
+      { jar: aliceJar })
+    expect(next.status).toBe(302)
+    expect(next.location?.pathname).toBe('/.keyway/login')
+    expect(next.location?.searchParams.get('prompt')).toBe('login')
+    const madeUp = new URL(await sp.getAuthorizeUrlAsync('forged', undefined, {}))
+    madeUp.searchParams.set('keyway_forced', 'made-up-marker')
+    expect((await request(madeUp, { jar: aliceJar })).location?.searchParams.get('prompt'))
+      .toBe('login')
+  })
+
   it('posts a response pysaml2 accepts, and pysaml2 rejects it tampered', async () => {
     const { metadata } = writeFiles(scratch, { metadata: (await request(metadataUrl('wiki')))
       .text() })
