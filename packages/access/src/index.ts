@@ -73,13 +73,20 @@ export type {
   ServiceTokenStore,
   SessionRecord,
   SessionStore,
+  TcpSessionFacts,
 } from './store/types.js'
 export {
   createAccessGate,
   type AccessGate,
   type AccessGateOptions,
 } from './gate/create-access-gate.js'
-export type { GateDecision, GateRequest, HeaderList, RequestGate } from './gate/types.js'
+export type {
+  GateDecision,
+  GateRequest,
+  HeaderList,
+  RequestGate,
+  TcpSessionEnd,
+} from './gate/types.js'
 export {
   identityHeaderNames,
   isIdentityHeader,

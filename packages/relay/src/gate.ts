@@ -48,6 +48,25 @@ export type GateDecision =
  */
 export interface RequestGate {
   decide(request: GateRequest): Promise<GateDecision>
+  /**
+   * Told once when a TCP session the gate let through has ended, for the audit log. A
+   * failure is logged and changes nothing else.
+   */
+  tcpSessionEnded?(session: TcpSessionEnd): Promise<void>
+}
+
+/** How a TCP session went, from the 101 to its end. */
+export interface TcpSessionEnd {
+  /** The `reqId` of the upgrade the gate decided on. */
+  readonly reqId: string
+  readonly startedAtMs: number
+  readonly endedAtMs: number
+  /** Bytes from the user to the server. */
+  readonly bytesIn: number
+  /** Bytes from the server to the user. */
+  readonly bytesOut: number
+  /** `closed`: both sides ended their output; `reset`: anything else. */
+  readonly outcome: 'closed' | 'reset'
 }
 
 /** Request headers a client may not send: only the gate sets them. */

@@ -17,7 +17,7 @@ export {
   type TunnelTokensOptions,
 } from './tunnel-tokens.js'
 export { startRelay, type Relay, type RelayOptions } from './relay.js'
-export type { GateDecision, GateRequest, RequestGate } from './gate.js'
+export type { GateDecision, GateRequest, RequestGate, TcpSessionEnd } from './gate.js'
 export { isAccessHeader } from './gate.js'
 export {
   InMemoryTunnelRegistry,

@@ -16,6 +16,7 @@ import {
   forwardTcpUpgrade,
   offersTcpSubprotocol,
   type TcpSessionLimits,
+  type TcpSessionSummary,
 } from './tcp-bridge.js'
 import type { TunnelRegistry } from './tunnel-registry.js'
 import { forwardUpgrade } from './upgrade-proxy.js'
@@ -177,7 +178,8 @@ export class PublicFront {
       return forwardTcpUpgrade({ record, req, socket, rest, tunnel: route.tunnel,
         registry: this.options.registry, bridge: this.tcpBridge, log: this.options.log,
         ...(admission.tcpSessionLimits === undefined ? {}
-          : { sessionLimits: admission.tcpSessionLimits }) })
+          : { sessionLimits: admission.tcpSessionLimits }),
+        onEnd: (session) => this.auditTcpSession(session) })
     }
     forwardUpgrade({
       record,
@@ -192,6 +194,18 @@ export class PublicFront {
       responseTimeoutMs: this.options.responseTimeoutMs,
       log: this.options.log,
     })
+  }
+
+  /** Tells the gate how a TCP session it let through went, for its audit log. */
+  private auditTcpSession(session: TcpSessionSummary): void {
+    const { gate, log } = this.options
+    if (gate?.tcpSessionEnded === undefined || session.outcome === 'refused') return
+    const { reqId, startedAtMs, endedAtMs, bytesIn, bytesOut, outcome } = session
+    gate.tcpSessionEnded({ reqId, startedAtMs, endedAtMs, bytesIn, bytesOut, outcome })
+      .catch((err: unknown) => {
+        log.error({ [LogField.reqId]: reqId, [LogField.err]: err },
+          'tcp session not written to the audit log')
+      })
   }
 
   /** Asks the gate (when there is one) and carries out answers other than forwarding. */

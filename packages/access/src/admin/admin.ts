@@ -1,5 +1,5 @@
 import { openSqliteStores } from '../store/sqlite-stores.js'
-import type { AccessStores, AuditQuery, AuditRecord } from '../store/types.js'
+import type { AccessStores, AuditQuery, AuditRecord, TcpSessionFacts } from '../store/types.js'
 import { ServiceTokens, type NewServiceToken } from '../tokens/service-tokens.js'
 
 /**
@@ -51,6 +51,13 @@ export function queryAuditLog(options: {
   return withStores(options.dataDir, (stores) => stores.audit.query(options.filter))
 }
 
+/** How a TCP session went, for a line of text: its end, duration and bytes each way. */
+function tcpSessionText(tcp: TcpSessionFacts): string {
+  return `tcp=${tcp.outcome} ended=${new Date(tcp.endedAtMs).toISOString()} ` +
+    `durationMs=${tcp.endedAtMs - tcp.startedAtMs} bytesIn=${tcp.bytesIn} ` +
+    `bytesOut=${tcp.bytesOut}`
+}
+
 /** One audit record as a line of text: time, decision, app, user, request, policy, reason. */
 export function formatAuditRecord(record: AuditRecord): string {
   const who = record.email ?? (record.serviceToken === undefined ? '-'
@@ -59,5 +66,6 @@ export function formatAuditRecord(record: AuditRecord): string {
     new Date(record.timeMs).toISOString(), record.decision.padEnd(13), record.app ?? '-', who,
     record.clientIp, `${record.method} ${record.host}${record.path}`,
     `policy=${record.policy ?? '-'}`, `reason=${record.reason ?? '-'}`, `req=${record.reqId}`,
+    ...(record.tcp === undefined ? [] : [tcpSessionText(record.tcp)]),
   ].join('  ')
 }

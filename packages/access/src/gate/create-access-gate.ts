@@ -19,7 +19,7 @@ import type { GateContext, Handoff } from './context.js'
 import { AssertionSigner } from './forward.js'
 import { SamlGateState } from './saml-state.js'
 import { SessionReader } from './session-reader.js'
-import type { GateDecision, GateRequest, RequestGate } from './types.js'
+import type { GateDecision, GateRequest, RequestGate, TcpSessionEnd } from './types.js'
 
 /** Options of {@link createAccessGate}. */
 export interface AccessGateOptions {
@@ -48,6 +48,8 @@ export interface AccessGate extends RequestGate {
   readonly issuer: string
   /** Audit records, newest first. */
   audit(filter?: AuditQuery): Promise<AuditRecord[]>
+  /** Adds how a TCP session went (start, end, bytes, outcome) to its audit record. */
+  tcpSessionEnded(session: TcpSessionEnd): Promise<void>
   /**
    * Swaps in a new validated config at once (SIGHUP or a file change). Key rotation
    * settings and the token issuer (from authDomain) take effect at the next start.
@@ -129,6 +131,10 @@ export async function createAccessGate(options: AccessGateOptions): Promise<Acce
         log.error({ err, reqId: request.reqId, host: request.host }, 'access gate failed')
         return text(500, `the access check failed (request ${request.reqId})`)
       }
+    },
+    tcpSessionEnded: async (session) => {
+      const { reqId, ...facts } = session
+      await stores.audit.endTcpSession(reqId, facts)
     },
     close: async () => {
       clearInterval(sweep)

@@ -37,12 +37,30 @@ export type GateDecision =
        * relay's own cookies (a cleaned `Cookie` is then in `addHeaders`).
        */
       removeHeaders?: string[]
-      identity?: { user?: string; app?: string }
+      /** Who is forwarded, and the audited decision that let them through, for the logs. */
+      identity?: { user?: string; app?: string; decision?: string }
+      /** The app's own idle and maximum durations for a TCP session (`apps[].tcp`). */
+      tcpSessionLimits?: { idleTimeoutMs?: number; maxSessionMs?: number }
     }
   | { action: 'respond'; status: number; headers?: HeaderList; body?: string | Buffer }
   | { action: 'handled' }
 
+/** How a TCP session the gate let through went, told by the relay once it ended. */
+export interface TcpSessionEnd {
+  /** The `reqId` of the upgrade the gate decided on. */
+  readonly reqId: string
+  readonly startedAtMs: number
+  readonly endedAtMs: number
+  /** Bytes from the user to the server. */
+  readonly bytesIn: number
+  /** Bytes from the server to the user. */
+  readonly bytesOut: number
+  readonly outcome: 'closed' | 'reset'
+}
+
 /** The hook itself. */
 export interface RequestGate {
   decide(request: GateRequest): Promise<GateDecision>
+  /** Records the end of a TCP session in the audit log. */
+  tcpSessionEnded?(session: TcpSessionEnd): Promise<void>
 }

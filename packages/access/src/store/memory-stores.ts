@@ -1,7 +1,7 @@
 import { maxAuditQueryRows } from './types.js'
 import type {
   AccessStores, AuditQuery, AuditRecord, AuditStore, ServiceTokenRecord, ServiceTokenStore,
-  SessionRecord, SessionStore,
+  SessionRecord, SessionStore, TcpSessionFacts,
 } from './types.js'
 
 /** Sessions in memory, for tests. */
@@ -63,6 +63,13 @@ export class MemoryAuditStore implements AuditStore {
     const kept = this.#records.filter((record) => record.timeMs >= beforeMs)
     this.#records.splice(0, this.#records.length, ...kept)
     return before - kept.length
+  }
+
+  async endTcpSession(reqId: string, facts: TcpSessionFacts): Promise<void> {
+    for (const [index, record] of this.#records.entries()) {
+      if (record.reqId !== reqId) continue
+      this.#records[index] = Object.freeze({ ...record, tcp: Object.freeze({ ...facts }) })
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import { AccessError, AccessErrorCode } from '../errors.js'
 import { maxAuditQueryRows } from './types.js'
 import type {
   AccessStores, AuditDecision, AuditQuery, AuditRecord, AuditStore, ServiceTokenRecord,
-  ServiceTokenStore, SessionRecord, SessionStore,
+  ServiceTokenStore, SessionRecord, SessionStore, TcpSessionFacts,
 } from './types.js'
 
 type Db = Database.Database
@@ -46,6 +46,7 @@ export function openSqliteStores(dataDir: string): AccessStores {
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')
     db.exec(schema)
+    addTcpSessionColumns(db)
   } catch (err) {
     throw new AccessError(AccessErrorCode.store, `cannot open the access database in ${dataDir}`,
       { cause: err })
@@ -120,15 +121,38 @@ interface AuditRow {
   path: string; email: string | null; sub: string | null; idp: string | null
   service_token: string | null; client_ip: string; decision: string; policy: string | null
   reason: string | null
+  tcp_started_at_ms: number | null; tcp_ended_at_ms: number | null
+  tcp_bytes_in: number | null; tcp_bytes_out: number | null; tcp_outcome: string | null
+}
+
+const tcpSessionColumns = [
+  'tcp_started_at_ms integer', 'tcp_ended_at_ms integer', 'tcp_bytes_in integer',
+  'tcp_bytes_out integer', 'tcp_outcome text',
+]
+
+/** Adds the TCP session columns to an audit table made before they existed. */
+function addTcpSessionColumns(db: Db): void {
+  const present = new Set(
+    db.prepare<[], { name: string }>('select name from pragma_table_info(\'audit\')').all()
+      .map((column) => column.name))
+  for (const column of tcpSessionColumns) {
+    const [name] = column.split(' ')
+    if (!present.has(name ?? '')) db.exec(`alter table audit add column ${column}`)
+  }
+  db.exec('create index if not exists audit_req_id on audit (req_id)')
 }
 
 class SqliteAuditStore implements AuditStore {
   readonly #db: Db
   readonly #insert: Database.Statement
   readonly #purge: Database.Statement
+  readonly #endTcp: Database.Statement
 
   constructor(db: Db) {
     this.#db = db
+    this.#endTcp = db.prepare(`update audit set tcp_started_at_ms = @started,
+      tcp_ended_at_ms = @ended, tcp_bytes_in = @bytes_in, tcp_bytes_out = @bytes_out,
+      tcp_outcome = @outcome where req_id = @req_id`)
     this.#insert = db.prepare(`insert into audit (time_ms, req_id, app, host, method, path,
       email, sub, idp, service_token, client_ip, decision, policy, reason) values (@time_ms,
       @req_id, @app, @host, @method, @path, @email, @sub, @idp, @service_token, @client_ip,
@@ -178,15 +202,31 @@ class SqliteAuditStore implements AuditStore {
   async purgeBefore(beforeMs: number): Promise<number> {
     return this.#purge.run(beforeMs).changes
   }
+
+  async endTcpSession(reqId: string, facts: TcpSessionFacts): Promise<void> {
+    this.#endTcp.run({ req_id: reqId, started: facts.startedAtMs, ended: facts.endedAtMs,
+      bytes_in: facts.bytesIn, bytes_out: facts.bytesOut, outcome: facts.outcome })
+  }
+}
+
+function tcpFacts(row: AuditRow): TcpSessionFacts | undefined {
+  if (row.tcp_ended_at_ms === null || row.tcp_started_at_ms === null) return undefined
+  return {
+    startedAtMs: row.tcp_started_at_ms, endedAtMs: row.tcp_ended_at_ms,
+    bytesIn: row.tcp_bytes_in ?? 0, bytesOut: row.tcp_bytes_out ?? 0,
+    outcome: row.tcp_outcome === 'closed' ? 'closed' : 'reset',
+  }
 }
 
 function toAuditRecord(row: AuditRow): AuditRecord {
+  const tcp = tcpFacts(row)
   return {
     timeMs: row.time_ms, reqId: row.req_id, app: row.app ?? undefined, host: row.host,
     method: row.method, path: row.path, email: row.email ?? undefined, sub: row.sub ?? undefined,
     idp: row.idp ?? undefined, serviceToken: row.service_token ?? undefined,
     clientIp: row.client_ip, decision: row.decision as AuditDecision,
     policy: row.policy ?? undefined, reason: row.reason ?? undefined,
+    ...(tcp === undefined ? {} : { tcp }),
   }
 }
 

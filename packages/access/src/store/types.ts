@@ -56,6 +56,20 @@ export interface AuditRecord {
   readonly policy: string | undefined
   /** Why: a reason code for denials, and the allow reason otherwise. */
   readonly reason: string | undefined
+  /** For a decision that let an SSH, RDP or TCP session through: how it went, once ended. */
+  readonly tcp?: TcpSessionFacts
+}
+
+/** An SSH, RDP or TCP session from the relay's answer to its end. */
+export interface TcpSessionFacts {
+  readonly startedAtMs: number
+  readonly endedAtMs: number
+  /** Bytes from the user to the server. */
+  readonly bytesIn: number
+  /** Bytes from the server to the user. */
+  readonly bytesOut: number
+  /** `closed`: both sides ended their output; `reset`: anything else. */
+  readonly outcome: 'closed' | 'reset'
 }
 
 /** Filters of {@link AuditStore.query}; every given filter must hold. */
@@ -75,6 +89,8 @@ export interface AuditStore {
   query(filter?: AuditQuery): Promise<AuditRecord[]>
   /** Deletes records older than `beforeMs`; returns how many. */
   purgeBefore(beforeMs: number): Promise<number>
+  /** Adds how the TCP session let through by request `reqId` went to its record. */
+  endTcpSession(reqId: string, facts: TcpSessionFacts): Promise<void>
 }
 
 /** A stored service token: only a salted hash of its secret. */

@@ -48,7 +48,7 @@ afterAll(async () => {
 
 describe('RDP through keyway access tcp', () => {
   it('passes the TLS and NLA handshake of FreeRDP: the right password exits 0', async () => {
-    const since = stack.relay.handle.lines().length
+    const since = stack.relay.handle.log.nextSeq
     const result = await runXfreerdpAuthOnly({ port: localPort, user: rdpUser,
       password: rdpPassword })
     const session = await stack.relay.handle.waitForJsonLine(

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSshd, stopAll, tempDir, type Sshd, type TempDir } from '@keyway/testkit'
 
 import {
+  auditedSession,
   browserRecorder,
   loginAs,
   startTcpAppStack,
@@ -101,14 +102,16 @@ describe('keyway access ssh', () => {
   })
 
   it('records the session with user, app, client IP, start, end and bytes each way', async () => {
-    const since = stack.relay.handle.lines().length
+    const since = stack.relay.handle.log.nextSeq
     const result = await runTool('ssh', [...proxyArgs(), 'root@ssh.localhost',
       'head -c 100000 /dev/zero'], { env: userEnv(aliceHome) })
-    const session = await stack.relay.handle.waitForJsonLine(
-      (entry) => entry['msg'] === 'tcp session', { since, timeoutMs: 15_000 })
+    // The session of an earlier test may still be closing: pick this one by what it carried.
+    const session = await stack.relay.handle.waitForJsonLine((entry) =>
+      entry['msg'] === 'tcp session' && Number(entry['bytesOut']) > 100_000,
+    { since, timeoutMs: 15_000 })
     const decision = await stack.relay.handle.waitForJsonLine(
       (entry) => entry['msg'] === 'access decision' && entry['reqId'] === session['reqId'],
-      { since, timeoutMs: 15_000 })
+      { since: 0, timeoutMs: 15_000 })
 
     expect(result.stdout.length).toBe(100_000)
     expect(session).toMatchObject({ user: 'alice@example.test', app: 'ssh',
@@ -121,6 +124,11 @@ describe('keyway access ssh', () => {
     const endedAt = Date.parse(String(session['endedAt']))
     expect(endedAt).toBeGreaterThanOrEqual(startedAt)
     expect(endedAt - startedAt).toBe(session['durationMs'])
+    const audited = await auditedSession(stack, 'ssh', String(session['reqId']))
+    expect(audited).toMatchObject({ decision: 'allow', app: 'ssh', email: 'alice@example.test',
+      clientIp: '127.0.0.1', policy: 'staff' })
+    expect(audited['tcp']).toEqual({ startedAtMs: startedAt, endedAtMs: endedAt,
+      bytesIn: session['bytesIn'], bytesOut: session['bytesOut'], outcome: 'closed' })
   })
 
   it('carries a session for a service token, never opening a browser', async () => {

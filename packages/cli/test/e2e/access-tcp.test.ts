@@ -13,6 +13,7 @@ import {
 
 import { startKeyway } from './support/keyway-process.js'
 import {
+  auditedSession,
   browserRecorder,
   startTcpAppStack,
   userHome,
@@ -95,7 +96,7 @@ afterAll(async () => {
 
 describe('keyway access tcp', () => {
   it('carries an answer the origin gives only after end of input, then closes it', async () => {
-    const since = stack.relay.handle.lines().length
+    const since = stack.relay.handle.log.nextSeq
     const accepted = sorter.connections.length
     const input = 'pear\napple\nfig\n'
 
@@ -111,6 +112,10 @@ describe('keyway access tcp', () => {
     expect(session).toMatchObject({ app: 'sort', user: 'service-token:ci',
       decision: 'service_token', status: 101, outcome: 'closed',
       bytesIn: input.length, bytesOut: input.length, clientIp: '127.0.0.1' })
+    const audited = await auditedSession(stack, 'sort', String(session['reqId']))
+    expect(audited).toMatchObject({ decision: 'service_token', serviceToken: 'ci',
+      policy: 'ci', clientIp: '127.0.0.1', tcp: { bytesIn: input.length,
+        bytesOut: input.length, outcome: 'closed' } })
   })
 
   it('uses the service token and never opens a browser', async () => {
@@ -161,7 +166,7 @@ describe('keyway access tcp', () => {
       KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
       KEYWAY_SERVICE_TOKEN_SECRET: ci?.clientSecret,
     })
-    const since = stack.relay.handle.lines().length
+    const since = stack.relay.handle.log.nextSeq
     const socket = connect({ port: brief.port, host: '127.0.0.1' })
     let error: NodeJS.ErrnoException | undefined
     socket.on('error', (err) => (error = err))
@@ -174,7 +179,7 @@ describe('keyway access tcp', () => {
     await closed
     expect(error?.code).toBe('ECONNRESET')
     const session = await stack.relay.handle.waitForJsonLine(
-      (entry) => entry['msg'] === 'tcp session', { since })
+      (entry) => entry['msg'] === 'tcp session' && entry['app'] === 'brief', { since })
     expect(session).toMatchObject({ app: 'brief', outcome: 'reset', closeCode: 4100 })
     expect(await brief.handle.waitForLine(/idle/, { stream: 'stderr' })).toMatch(
       /^keyway: the relay closed the idle session \(brief\.localhost:\d+\)$/)

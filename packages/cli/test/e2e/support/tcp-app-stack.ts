@@ -2,14 +2,14 @@ import { chmodSync, mkdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 
 import {
-  freePort,
+  freePorts,
   spawnOidcProvider,
   tempDir,
   type OidcProviderProcess,
   type TempDir,
 } from '@keyway/testkit'
 
-import { keywayBin, runKeyway, startKeyway, writeFile } from './keyway-process.js'
+import { delay, keywayBin, runKeyway, startKeyway, writeFile } from './keyway-process.js'
 import {
   issueToken,
   startConnector,
@@ -68,16 +68,18 @@ const clientSecret = 'keyway-relay-test-secret'
 /** Starts a {@link TcpAppStack} in a fresh temporary folder. */
 export async function startTcpAppStack(options: TcpAppStackOptions): Promise<TcpAppStack> {
   const dir = tempDir('keyway-tcp-apps-')
-  const publicPort = await freePort()
+  // The provider must know the relay's port; a free port can be taken before the relay
+  // binds it (tests run in parallel), so it knows a few and the relay tries them in turn.
+  const candidatePorts = await freePorts(3)
   const provider = await spawnOidcProvider({
     clients: [{
       clientId,
       clientSecret,
-      redirectUris: [`http://auth.localhost:${publicPort}/.keyway/callback`],
+      redirectUris: candidatePorts.map((port) => `http://auth.localhost:${port}/.keyway/callback`),
     }],
   })
   const tunnels = [{ name: 'apps', hostnames: options.apps.map((app) => `${app.name}.localhost`) }]
-  const specOf = (apps: readonly TcpAppSpec[]): RelaySpec => ({
+  const specOf = (apps: readonly TcpAppSpec[], publicPort: number): RelaySpec => ({
     dir: dir.path,
     publicPort,
     tunnels,
@@ -96,14 +98,13 @@ export async function startTcpAppStack(options: TcpAppStackOptions): Promise<Tcp
       },
     },
   })
-  const spec = specOf(options.apps)
-  const configFile = writeRelayConfig(spec)
+  const configFile = writeRelayConfig(specOf(options.apps, candidatePorts[0] ?? 0))
   const serviceTokens: Record<string, CreatedServiceToken> = {}
   for (const name of options.serviceTokens ?? []) {
     serviceTokens[name] = await createServiceToken(configFile, name)
   }
 
-  const relay = await startRelay(spec)
+  const relay = await startRelayOnOneOf(candidatePorts, (port) => specOf(options.apps, port))
   const token = await issueToken(relay, 'apps')
   const connector = await startConnector({
     dir: dir.path,
@@ -127,13 +128,28 @@ export async function startTcpAppStack(options: TcpAppStackOptions): Promise<Tcp
     binDir,
     appUrl: (name) => `http://${name}.localhost:${relay.publicPort}`,
     reloadApps: async (apps) => {
-      const since = relay.handle.lines().length
-      writeRelayConfig(specOf(apps))
+      const since = relay.handle.log.nextSeq
+      writeRelayConfig(specOf(apps, relay.publicPort))
       relay.handle.kill('SIGHUP')
       await relay.handle.waitForJsonLine((entry) => entry['msg'] === 'access config reloaded',
         { since, timeoutMs: 15_000, description: 'access config reloaded' })
     },
   }
+}
+
+async function startRelayOnOneOf(
+  ports: readonly number[],
+  specOf: (port: number) => RelaySpec,
+): Promise<RelayProcess> {
+  let lastError: unknown
+  for (const port of ports) {
+    try {
+      return await startRelay(specOf(port))
+    } catch (err) {
+      lastError = err
+    }
+  }
+  throw lastError
 }
 
 /** Runs `keyway access service-token create NAME` and reads the printed id and secret. */
@@ -201,4 +217,25 @@ export async function loginAs(
   if (exit.code !== 0) {
     throw new Error(`keyway access login failed: ${handle.output('stderr')}`)
   }
+}
+
+/**
+ * The audit record of request `reqId` of `app`, read with `keyway logs --json`, once the
+ * relay has added how its TCP session went (it does so when the session ends).
+ */
+export async function auditedSession(
+  stack: TcpAppStack,
+  app: string,
+  reqId: string,
+): Promise<Record<string, unknown>> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const logs = await runKeyway(['logs', '--config', stack.relay.configFile, '--app', app,
+      '--json'])
+    const found = logs.stdout.trim().split('\n').filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((record) => record['reqId'] === reqId)
+    if (found !== undefined && found['tcp'] !== null) return found
+    await delay(100)
+  }
+  throw new Error(`the audit log has no record of the TCP session of ${reqId}`)
 }
