@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTcpEcho, stopAll, type TcpEcho } from '@keyway/testkit'
 
 import { startKeyway } from './support/keyway-process.js'
+import { runTool } from './support/run-tool.js'
 import {
   browserEnv,
+  browserLoginScript,
   startTcpAppStack,
   userHome,
   type TcpAppStack,
@@ -91,6 +93,23 @@ describe('keyway access login', () => {
     expect(statSync(tokens).mode & 0o777).toBe(0o700)
     expect(statSync(join(tokens, file ?? '')).mode & 0o777).toBe(0o600)
     expect(readFileSync(join(tokens, file ?? ''), 'utf8')).toContain(token.stdout)
+  }, 90_000)
+
+  it('prints the URL when no browser can be opened; visiting it logs in', async () => {
+    const home = userHome(stack, 'alice-printed')
+    const login = startKeyway(['access', 'login', stack.appUrl('echo')], 'access login printed',
+      { KEYWAY_HOME: home, BROWSER: undefined, DISPLAY: undefined, WAYLAND_DISPLAY: undefined })
+    const printed = (await login.waitForLine(/^ {2}http:/, { stream: 'stderr' })).trim()
+    const visit = browserEnv(stack, 'alice', 'chromium')
+
+    const chromium = await runTool(process.execPath, [browserLoginScript, printed],
+      { env: visit })
+    const exit = await login.waitForExit(30_000)
+
+    expect(chromium.code).toBe(0)
+    expect(exit.code).toBe(0)
+    expect(login.output('stderr').split('\n').at(-1)).toBe(
+      `keyway: logged in to echo.localhost:${stack.relay.publicPort}`)
   }, 90_000)
 
   it('fails at once with one line for a user the policy refuses', async () => {

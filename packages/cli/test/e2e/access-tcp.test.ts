@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -22,6 +22,7 @@ import {
 
 let sorter: TcpEcho
 let echo: TcpEcho
+let resetter: Server
 let stack: TcpAppStack
 let browserLog: string
 let tcp: ProcessHandle
@@ -65,12 +66,20 @@ function closedWithin(connection: TcpEchoConnection, ms: number) {
 beforeAll(async () => {
   sorter = await startTcpEcho({ mode: 'sort' })
   echo = await startTcpEcho()
+  // An origin that resets the connection as soon as it reads anything.
+  resetter = createServer((socket) => {
+    socket.on('error', () => undefined)
+    socket.once('data', () => socket.resetAndDestroy())
+  })
+  await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve))
+  const resetterPort = (resetter.address() as AddressInfo).port
   const ciOnly = [{ name: 'ci', action: 'service_auth', include: [{ serviceToken: ['ci'] }] }]
   stack = await startTcpAppStack({
     apps: [
       { name: 'sort', service: `tcp://127.0.0.1:${sorter.port}`, policies: ciOnly },
       { name: 'brief', service: `tcp://127.0.0.1:${echo.port}`, policies: ciOnly,
         settings: { tcp: { idleTimeout: '1s' } } },
+      { name: 'resets', service: `tcp://127.0.0.1:${resetterPort}`, policies: ciOnly },
     ],
     serviceTokens: ['ci'],
   })
@@ -91,6 +100,7 @@ afterAll(async () => {
   await stopAll()
   await sorter?.close()
   await echo?.close()
+  resetter?.close()
   await stack?.dir.remove()
 })
 
@@ -138,6 +148,26 @@ describe('keyway access tcp', () => {
     socket.resetAndDestroy()
 
     expect(await closedWithin(origin, 5_000)).toEqual({ hadError: true })
+  })
+
+  it('resets the local connection when the origin resets', async () => {
+    const ci = stack.serviceTokens['ci']
+    const resets = await startAccessTcp('resets', {
+      KEYWAY_HOME: userHome(stack, 'resets'),
+      KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
+      KEYWAY_SERVICE_TOKEN_SECRET: ci?.clientSecret,
+    })
+    const socket = connect({ port: resets.port, host: '127.0.0.1' })
+    const error = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      socket.once('error', resolve)
+      socket.once('close', () => resolve(undefined))
+    })
+    await once(socket, 'connect')
+    socket.write('anything\n')
+
+    expect((await error)?.code).toBe('ECONNRESET')
+    expect(await resets.handle.waitForLine(/^keyway: the /, { stream: 'stderr' })).toMatch(
+      /^keyway: the app's server reset the connection \(resets\.localhost:\d+\)$/)
   })
 
   it('refuses a wrong service token with one line and resets the connection', async () => {

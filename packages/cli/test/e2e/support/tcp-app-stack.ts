@@ -173,6 +173,9 @@ export function userHome(stack: TcpAppStack, user: string): string {
   return home
 }
 
+/** The browser stand-in script (see browser-login.mjs). */
+export const browserLoginScript = new URL('./browser-login.mjs', import.meta.url).pathname
+
 /**
  * The `$BROWSER` that `keyway access login` starts in these tests: `browser-login.mjs`
  * logs in as `login` (headless HTTP, or Chromium) and appends what it did to a log file.
@@ -182,10 +185,9 @@ export function browserEnv(
   login: string,
   mode: 'http' | 'chromium' = 'http',
 ): Record<string, string> {
-  const script = new URL('./browser-login.mjs', import.meta.url).pathname
   const logFile = writeFile(stack.dir.path, `browser-${login}-${mode}.log`, '')
   return {
-    BROWSER: `${process.execPath} ${script}`,
+    BROWSER: `${process.execPath} ${browserLoginScript}`,
     KEYWAY_TEST_LOGIN: login,
     KEYWAY_TEST_BROWSER: mode,
     KEYWAY_TEST_BROWSER_LOG: logFile,
