@@ -173,6 +173,16 @@ export function userHome(stack: TcpAppStack, user: string): string {
   return home
 }
 
+/** The environment that makes `keyway access login` use the browser stand-in. */
+// A type alias, not an interface: it must fit `Record<string, string>` environments.
+export type BrowserEnv = {
+  readonly BROWSER: string
+  readonly KEYWAY_TEST_LOGIN: string
+  readonly KEYWAY_TEST_BROWSER: 'http' | 'chromium'
+  /** What the stand-in did, one line per step. */
+  readonly KEYWAY_TEST_BROWSER_LOG: string
+}
+
 /** The browser stand-in script (see browser-login.mjs). */
 export const browserLoginScript = new URL('./browser-login.mjs', import.meta.url).pathname
 
@@ -184,7 +194,7 @@ export function browserEnv(
   stack: TcpAppStack,
   login: string,
   mode: 'http' | 'chromium' = 'http',
-): Record<string, string> {
+): BrowserEnv {
   const logFile = writeFile(stack.dir.path, `browser-${login}-${mode}.log`, '')
   return {
     BROWSER: `${process.execPath} ${browserLoginScript}`,
