@@ -3,10 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { matchApp } from '../apps/match-app.js'
 import type { AppConfig } from '../config/types.js'
 import { evaluatePolicies } from '../policy/evaluate-policies.js'
-import { redirect, setCookie, text } from './answers.js'
+import { htmlPage, redirect, setCookie, text } from './answers.js'
 import { loginUrl } from './auth-domain.js'
 import { appCookieName, cookieNames, loginLimits, originFor, type GateContext } from './context.js'
 import { cookieValues } from './identity-headers.js'
+import { escapeHtml, page } from './pages.js'
 import type { LiveSession } from './session-reader.js'
 import type { GateDecision, GateRequest } from './types.js'
 
@@ -17,9 +18,14 @@ const minLoopbackPort = 1024
 /**
  * `/.keyway/cli?port=PORT&nonce=NONCE` on an app host: the login of `keyway access login`.
  * Without an app session the browser goes through the usual login and comes back here;
- * with one, the app's policies are evaluated and the browser is sent to the client's
- * loopback listener with the app token (`/callback?token=...&nonce=...`), or with
- * `error=access_denied` when no policy lets the user in.
+ * with one, the app's policies are evaluated. A refused user is sent to the client's
+ * loopback listener with `error=access_denied`; an allowed one first sees a page asking to
+ * let the command line in, whose button posts back here, and only that POST sends the
+ * browser to the listener with the app token (`/callback?token=...&nonce=...`).
+ *
+ * The app cookie is `SameSite=Lax`: a page of another site can make the browser GET this
+ * URL, but its POST carries no cookie, and a POST with a foreign `Origin` is refused. So a
+ * site cannot have the token sent to a port some other local program listens on.
  */
 export async function cliLogin(
   ctx: GateContext,
@@ -35,6 +41,8 @@ export async function cliLogin(
   const found = await appSession(ctx, request, app)
   if (found === undefined) return startLogin(ctx, request)
   const { live, token } = found
+  const posted = request.req.method === 'POST'
+  if (posted && !sameOrigin(request)) return text(403, 'the confirmation came from another site')
   const decision = evaluatePolicies(app, { clientIp: request.clientIp }, live.identity,
     ctx.config.ruleGroups)
   const who = { email: live.identity.email, sub: live.identity.sub, idp: live.identity.idp,
@@ -47,10 +55,26 @@ export async function cliLogin(
     callback.searchParams.set('error', 'access_denied')
     return redirect(callback.href)
   }
+  if (!posted) return htmlPage(200, confirmPage(request.host, request.path))
   await ctx.auditor.record(request, { decision: 'allow', policy: decision.policy,
     reason: 'cli_token_issued', ...who })
   callback.searchParams.set('token', token)
   return redirect(callback.href)
+}
+
+/** The page that asks the user to let the command line in; its form posts back here. */
+function confirmPage(host: string, path: string): string {
+  return page('Sign in to the command line', `<p>A <code>keyway access</code> command on this
+computer asks to use your session for <strong>${escapeHtml(host)}</strong>.</p>
+<p>Continue only if you started it.</p>
+<form method="post" action="${escapeHtml(path)}"><button type="submit">Continue</button></form>`)
+}
+
+/** False for a request whose `Origin` names another site than the app host itself. */
+function sameOrigin(request: GateRequest): boolean {
+  const origin = request.req.headers.origin
+  // Browsers send Origin with every POST; a client without one is not a page of a site.
+  return origin === undefined || origin === originFor(request, request.host)
 }
 
 /**

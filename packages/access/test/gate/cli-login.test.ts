@@ -71,11 +71,25 @@ describe('/.keyway/cli', () => {
     expect(header(decision, 'set-cookie')).toMatch(/^keyway_nonce=/)
   })
 
-  it("hands a live session's app token to the loopback listener", async () => {
+  it('asks before it lets the command line in', async () => {
+    const token = await appToken(ssh.audience)
+    const path = `/.keyway/cli?port=40000&nonce=${nonce}`
+    const decision = await gate.decide(fakeRequest(`ssh.example.test${path}`,
+      { headers: [['Cookie', `${appCookieName(ssh.audience)}=${token}`]] }))
+    const body = decision.action === 'respond' ? String(decision.body) : ''
+
+    expect(decision).toMatchObject({ action: 'respond', status: 200 })
+    expect(body).toContain(`<form method="post" action="${path.replace('&', '&#38;')}">`)
+    expect(body).toContain('asks to use your session for <strong>ssh.example.test</strong>')
+    expect(body).not.toContain(token)
+  })
+
+  it("hands a live session's app token to the loopback listener once confirmed", async () => {
     const token = await appToken(ssh.audience)
     const decision = await gate.decide(fakeRequest(
       `ssh.example.test/.keyway/cli?port=40000&nonce=${nonce}`,
-      { headers: [['Cookie', `${appCookieName(ssh.audience)}=${token}`]] }))
+      { method: 'POST', headers: [['Cookie', `${appCookieName(ssh.audience)}=${token}`],
+        ['Origin', 'https://ssh.example.test']] }))
     const location = new URL(header(decision, 'location') ?? '')
 
     expect(location.origin + location.pathname).toBe('http://127.0.0.1:40000/callback')
@@ -83,6 +97,17 @@ describe('/.keyway/cli', () => {
     expect(location.searchParams.get('nonce')).toBe(nonce)
     expect((await gate.audit({ app: 'ssh', limit: 1 }))[0]).toMatchObject(
       { decision: 'allow', reason: 'cli_token_issued', email: 'alice@example.com' })
+  })
+
+  it('refuses a confirmation posted from another site', async () => {
+    const token = await appToken(ssh.audience)
+    const decision = await gate.decide(fakeRequest(
+      `ssh.example.test/.keyway/cli?port=40000&nonce=${nonce}`,
+      { method: 'POST', headers: [['Cookie', `${appCookieName(ssh.audience)}=${token}`],
+        ['Origin', 'https://evil.example']] }))
+
+    expect(decision).toMatchObject({ action: 'respond', status: 403 })
+    expect(header(decision, 'location')).toBeUndefined()
   })
 
   it('tells the listener access_denied when the policy now refuses the user', async () => {

@@ -85,6 +85,7 @@ describe('keyway access login', () => {
       `keyway: logged in to echo.localhost:${stack.relay.publicPort}`)
     expect(login.stdout).toBe('')
     expect(login.code).toBe(0)
+    expect(browserLog).toContain('\nconfirm\n')
     expect(browserLog).toContain('page You are logged in to echo.localhost')
     expect(token.code).toBe(0)
     expect(claimsOf(token.stdout)).toMatchObject({ type: 'app', email: 'alice@example.test',

@@ -6,7 +6,7 @@
 // $KEYWAY_TEST_BROWSER_LOG (the CLI starts it detached, without output).
 import { appendFileSync } from 'node:fs'
 
-import { launchChromium, oidcHeadlessLogin } from '@keyway/testkit'
+import { launchChromium, oidcHeadlessLogin, parseFirstForm } from '@keyway/testkit'
 
 const url = process.argv.at(-1)
 const login = process.env.KEYWAY_TEST_LOGIN ?? 'alice'
@@ -17,8 +17,16 @@ function note(line) {
   if (logFile) appendFileSync(logFile, `${line}\n`)
 }
 
+/** The relay's page that asks to let the command line in: press its Continue button. */
+function confirmStep(response) {
+  const form = parseFirstForm(response.text())
+  if (response.status !== 200 || !form?.action.startsWith('/.keyway/cli')) return undefined
+  note('confirm')
+  return { url: new URL(form.action, response.url), method: 'POST' }
+}
+
 async function withHttp() {
-  const result = await oidcHeadlessLogin({ startUrl: url, login })
+  const result = await oidcHeadlessLogin({ startUrl: url, login, onPage: confirmStep })
   note(`visited ${result.visited.join(' -> ')}`)
   note(`final ${result.response.status} ${result.response.text().replace(/\s+/g, ' ')}`)
 }
@@ -31,10 +39,14 @@ async function withChromium() {
     // The test provider's devInteractions form: any password, the login picks the user.
     await page.fill('input[name="login"]', login)
     await page.fill('input[name="password"]', 'chromium-test-password')
+    await page.click('button[type="submit"]')
+    // Back on the app host: the relay asks before it lets the command line in.
+    await page.waitForSelector('text=Continue only if you started it', { timeout: 30_000 })
+    note('confirm')
     await Promise.all([
       page.waitForURL((target) => target.hostname === '127.0.0.1' &&
         target.pathname === '/callback', { timeout: 30_000 }),
-      page.click('button[type="submit"]'),
+      page.click('button:has-text("Continue")'),
     ])
     note(`final ${page.url().replace(/token=[^&]+/, 'token=…')}`)
     note(`page ${(await page.textContent('body'))?.trim()}`)
