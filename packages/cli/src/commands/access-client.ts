@@ -114,9 +114,12 @@ async function runSsh(flags: SessionFlags): Promise<void> {
   process.on('SIGHUP', () => {
     setTimeout(() => process.exit(ExitCode.ok), sshHangupGraceMs).unref()
   })
-  await clientCall(() => sshProxy(flags.hostname as string, options))
-  // The proxy is done: stdin may still be open in the parent ssh, and must not hold us.
-  process.stdin.destroy()
+  try {
+    await clientCall(() => sshProxy(flags.hostname as string, options))
+  } finally {
+    // Done or failed: stdin may still be open in the parent ssh, and must not hold us.
+    process.stdin.destroy()
+  }
 }
 
 async function runTcp(flags: TcpFlags): Promise<void> {
@@ -177,7 +180,8 @@ function cacheOptions(): { home?: string } {
 
 /**
  * Runs a call into the client library, turning its errors into the CLI's: a `ClientError`
- * is a problem the user can act on (one line, exit 1), a `TypeError` a bad flag (exit 2).
+ * is a problem the user can act on (one line, exit 1); a `TypeError` about an option (its
+ * message names it in quotes) comes from a bad flag (exit 2).
  */
 async function clientCall<T>(call: () => Promise<T>): Promise<T> {
   try {
@@ -186,7 +190,9 @@ async function clientCall<T>(call: () => Promise<T>): Promise<T> {
     if (isClientError(err)) {
       throw new CliError(CliErrorCode.accessClient, err.message, { cause: err })
     }
-    if (err instanceof TypeError) throw new CliError(CliErrorCode.usage, err.message)
+    if (err instanceof TypeError && /^'\w+' /.test(err.message)) {
+      throw new CliError(CliErrorCode.usage, err.message)
+    }
     throw err
   }
 }
