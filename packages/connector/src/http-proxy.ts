@@ -41,6 +41,14 @@ export function forwardHttp(ctx: StreamContext, service: HttpService | UnixServi
       answered = true
       relayResponse(ctx, res, () => {
         finished = true
+        // The origin answered without waiting for the whole body (an early 413, a redirect).
+        // Node sends no more of a request whose answer has ended, so forwarding the rest
+        // would stall the client's upload until the origin drops the connection: read and
+        // drop it here instead, with the origin connection, which cannot be reused mid-body.
+        if (!req.writableEnded && !stream.data.readableEnded) {
+          discardRequest(ctx)
+          req.destroy()
+        }
       })
     })
     req.on('error', (err) => {

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { connect } from 'node:net'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -38,6 +40,11 @@ function originHandler(req: IncomingMessage, res: ServerResponse): void {
       'c=3',
     ])
     return void res.end('cookies')
+  }
+  if (req.url === '/early-413') {
+    // Answers before reading the body, as an origin refusing an upload does.
+    res.writeHead(413, { 'content-length': '9' })
+    return void res.end('too large')
   }
   if (req.url === '/sse-step') {
     req.resume()
@@ -122,6 +129,35 @@ describe('HTTP through keyway relay and keyway tunnel run', () => {
     expect(echoHeader(fixedReply, 'content-length')).toEqual([String(body.length)])
     expect([chunkedReply.bodyBytes, chunkedReply.bodySha256]).toEqual([body.length, sha256])
     expect(echoHeader(chunkedReply, 'transfer-encoding')).toEqual(['chunked'])
+  })
+
+  it('lets a client finish an upload the origin answered early, and reuse the connection', async () => {
+    const size = 8 * MiB
+    const startedAt = Date.now()
+    const socket = connect(fx.relay.publicPort, '127.0.0.1')
+    const received: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => received.push(chunk))
+    const closed = new Promise<string | undefined>((resolve) => {
+      socket.once('error', (err) => resolve(err.message))
+      socket.once('close', () => resolve(undefined))
+    })
+    socket.write(`POST /early-413 HTTP/1.1\r\nHost: web.localhost\r\nContent-Length: ${size}\r\n\r\n`)
+    const chunk = Buffer.alloc(MiB, 7)
+    for (let sent = 0; sent < size; sent += MiB) {
+      if (!socket.write(chunk)) await once(socket, 'drain')
+    }
+    socket.write('GET /echo/after HTTP/1.1\r\nHost: web.localhost\r\nConnection: close\r\n\r\n')
+    const timer = setTimeout(() => socket.destroy(new Error('no answer within 15 s')), 15_000)
+    const error = await closed
+    clearTimeout(timer)
+    // Not held up until the origin's keep-alive timeout (5 s) drops its connection.
+    expect(Date.now() - startedAt).toBeLessThan(4_000)
+
+    const text = Buffer.concat(received).toString('latin1')
+    expect(error).toBeUndefined()
+    expect(text).toMatch(/^HTTP\/1\.1 413 /)
+    expect(text).toContain('too large')
+    expect(text).toMatch(/HTTP\/1\.1 200 [^]*"url":"\/echo\/after"/)
   })
 
   it('downloads 8 MiB intact, fixed-length and chunked with a trailer', async () => {
