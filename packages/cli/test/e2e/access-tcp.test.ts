@@ -80,6 +80,8 @@ beforeAll(async () => {
       { name: 'brief', service: `tcp://127.0.0.1:${echo.port}`, policies: ciOnly,
         settings: { tcp: { idleTimeout: '1s' } } },
       { name: 'resets', service: `tcp://127.0.0.1:${resetterPort}`, policies: ciOnly },
+      { name: 'capped', service: `tcp://127.0.0.1:${echo.port}`, policies: ciOnly,
+        settings: { tcp: { maxDuration: '1s' } } },
     ],
     serviceTokens: ['ci'],
   })
@@ -213,6 +215,33 @@ describe('keyway access tcp', () => {
     expect(session).toMatchObject({ app: 'brief', outcome: 'reset', closeCode: 4100 })
     expect(await brief.handle.waitForLine(/idle/, { stream: 'stderr' })).toMatch(
       /^keyway: the relay closed the idle session \(brief\.localhost:\d+\)$/)
+  })
+
+  it("ends a busy session at its app's tcp.maxDuration", async () => {
+    const ci = stack.serviceTokens['ci']
+    const capped = await startAccessTcp('capped', {
+      KEYWAY_HOME: userHome(stack, 'capped'),
+      KEYWAY_SERVICE_TOKEN_ID: ci?.clientId,
+      KEYWAY_SERVICE_TOKEN_SECRET: ci?.clientSecret,
+    })
+    const since = stack.relay.handle.log.nextSeq
+    const socket = connect({ port: capped.port, host: '127.0.0.1' })
+    socket.on('error', () => undefined)
+    socket.on('data', () => undefined)
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    await once(socket, 'connect')
+    // Never idle: a line every 100 ms until the session is ended.
+    const ticker = setInterval(() => socket.write('tick\n'), 100)
+    await closed
+    clearInterval(ticker)
+
+    const session = await stack.relay.handle.waitForJsonLine(
+      (entry) => entry['msg'] === 'tcp session' && entry['app'] === 'capped', { since })
+    expect(session).toMatchObject({ outcome: 'reset', closeCode: 4101 })
+    expect(Number(session['bytesIn'])).toBeGreaterThan(0)
+    const said = await capped.handle.waitForLine(/^keyway: the /, { stream: 'stderr' })
+    expect(said).toMatch(/^keyway: the session reached its maximum duration; connect again /)
+    expect(said).toMatch(/ \(capped\.localhost:\d+\)$/)
   })
 
   it('fails with one line and exit 1 when the local address is taken', async () => {
