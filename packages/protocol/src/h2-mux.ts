@@ -66,10 +66,26 @@ abstract class H2Stream implements MuxStream {
   protected readonly h2: http2.Http2Stream
   private trailers: HeaderList | undefined
   private sentReset: number | undefined
+  /** The peer's trailers, kept from arrival: they often come in the same read as the head. */
+  private receivedTrailers: HeaderList | undefined
+  private readonly trailerListeners: Array<(trailers: HeaderList) => void> = []
 
   constructor(h2: http2.Http2Stream) {
     this.h2 = h2
     this.data = h2
+    // Listen at once: a caller that adds its listener after awaiting the reply would miss
+    // trailers that arrived with it (Node emits them once, on the next tick).
+    h2.once('trailers', (headers: http2.IncomingHttpHeaders) => {
+      let list: HeaderList
+      try {
+        list = decodeTrailers(headers[TRAILERS_HEADER])
+      } catch {
+        this.reset(ResetCode.protocol)
+        return
+      }
+      this.receivedTrailers = list
+      for (const listener of this.trailerListeners.splice(0)) listener(list)
+    })
     // Every stream with a body waits for trailers, so that its END_STREAM flag is only ever
     // sent here. Node ends the writable side before it sends RST_STREAM; without the wait,
     // a reset of a stream whose peer had finished sending went out as a clean end.
@@ -107,13 +123,8 @@ abstract class H2Stream implements MuxStream {
   }
 
   onTrailers(listener: (trailers: HeaderList) => void): void {
-    this.h2.once('trailers', (headers: http2.IncomingHttpHeaders) => {
-      try {
-        listener(decodeTrailers(headers[TRAILERS_HEADER]))
-      } catch {
-        this.reset(ResetCode.protocol)
-      }
-    })
+    if (this.receivedTrailers !== undefined) listener(this.receivedTrailers)
+    else this.trailerListeners.push(listener)
   }
 }
 

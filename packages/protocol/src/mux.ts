@@ -23,7 +23,7 @@ export interface MuxStream {
   readonly resetCode: number | undefined
   /** Trailers to send after the body; call before `data.end()` on a stream that may have them. */
   setTrailers(trailers: HeaderList): void
-  /** Called once when the peer's trailers arrive. */
+  /** Called once with the peer's trailers: when they arrive, or at once if they already have. */
   onTrailers(listener: (trailers: HeaderList) => void): void
 }
 

@@ -97,6 +97,30 @@ export function sessionCases(f: ComplianceFixture): void {
       expect(openerGot).toEqual(downTrailers)
     })
 
+    it('hands trailers that came before onTrailers was called to its listener', async () => {
+      // The relay listens for trailers only once the reply is in, and the head, body and
+      // trailers often arrive in one read: trailers already received must not be lost.
+      const trailers: HeaderList = [['X-Trailer-One', 'one'], ['x-trailer-two', 'two']]
+      serveStreams(f.acceptor, (incoming) => {
+        incoming.data.resume()
+        incoming.respond({ status: 200, hasBody: true, mayHaveTrailers: true })
+        incoming.setTrailers(trailers)
+        incoming.data.end('body before trailers')
+      })
+      const stream = f.opener.open(httpHead(), { hasBody: false })
+      await stream.reply
+      const body = await readAll(stream.data)
+      await closed(stream)
+      let got: HeaderList | undefined
+      stream.onTrailers((list) => {
+        got = list
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+
+      expect(body.toString()).toBe('body before trailers')
+      expect(got).toEqual(trailers)
+    })
+
     it('refuses to open a stream whose head is over the metadata limit', async () => {
       const huge = httpHead({ headers: [['x-huge', 'h'.repeat(128 * 1024)]] })
 
