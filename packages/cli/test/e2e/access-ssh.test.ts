@@ -3,7 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSshd, stopAll, tempDir, type Sshd, type TempDir } from '@keyway/testkit'
+import {
+  freePort,
+  startSshd,
+  stopAll,
+  tempDir,
+  type Sshd,
+  type TempDir,
+} from '@keyway/testkit'
 
 import {
   auditedSession,
@@ -25,6 +32,7 @@ let aliceHome: string
 let bobHome: string
 let bigFile: string
 let bigDigest: string
+let closedPort: number
 
 function sshApp(allowed: readonly string[]): TcpAppSpec {
   return {
@@ -35,6 +43,15 @@ function sshApp(allowed: readonly string[]): TcpAppSpec {
       { name: 'staff', action: 'allow', include: [{ email: allowed }] },
     ],
   }
+}
+
+/** The ssh app with `allowed` users, and `down`, an SSH app whose server is not running. */
+function apps(allowed: readonly string[]): TcpAppSpec[] {
+  return [sshApp(allowed), {
+    name: 'down',
+    service: `ssh://127.0.0.1:${closedPort}`,
+    policies: [{ name: 'ci', action: 'service_auth', include: [{ serviceToken: ['ci'] }] }],
+  }]
 }
 
 /** Environment of a user's shell: `keyway` on PATH, their token cache, no service token. */
@@ -58,8 +75,9 @@ function proxyArgs(): string[] {
 beforeAll(async () => {
   sshDir = tempDir('keyway-e2e-sshd-')
   sshd = await startSshd({ dir: sshDir.path })
+  closedPort = await freePort()
   stack = await startTcpAppStack({
-    apps: [sshApp(['alice@example.test', 'bob@example.test'])],
+    apps: apps(['alice@example.test', 'bob@example.test']),
     serviceTokens: ['ci', 'other'],
   })
   aliceHome = userHome(stack, 'alice')
@@ -192,7 +210,7 @@ describe('keyway access ssh refusals', () => {
       { env: { ...userEnv(home), ...env } })
 
   it('refuses a user the policy denies: one line, exit 1, and ssh fails', async () => {
-    await stack.reloadApps([sshApp(['alice@example.test'])])
+    await stack.reloadApps(apps(['alice@example.test']))
     try {
       const url = stack.appUrl('ssh')
       const direct = await proxy(bobHome, url)
@@ -216,7 +234,7 @@ describe('keyway access ssh refusals', () => {
       expect(denials[0]).toMatchObject({ app: 'ssh', email: 'bob@example.test',
         decision: 'deny', reason: 'no_matching_policy', clientIp: '127.0.0.1' })
     } finally {
-      await stack.reloadApps([sshApp(['alice@example.test', 'bob@example.test'])])
+      await stack.reloadApps(apps(['alice@example.test', 'bob@example.test']))
     }
   })
 
@@ -230,6 +248,18 @@ describe('keyway access ssh refusals', () => {
     expect(result.stdout).toBe('')
     expect(result.stderr).toMatch(/^error: access to ssh\.localhost:\d+ is denied \(HTTP 403\)/)
     expect(result.stderr).toContain('check --service-token-id and --service-token-secret')
+    expect(result.stderr.split('\n').length).toBe(2)
+    expect(result.code).toBe(1)
+  })
+
+  it('says the app is unavailable when its server does not answer', async () => {
+    const result = await proxy(aliceHome, stack.appUrl('down'), {
+      KEYWAY_SERVICE_TOKEN_ID: stack.serviceTokens['ci']?.clientId,
+      KEYWAY_SERVICE_TOKEN_SECRET: stack.serviceTokens['ci']?.clientSecret,
+    })
+
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^error: down\.localhost:\d+ is unavailable \(HTTP 502 \S+\): /)
     expect(result.stderr.split('\n').length).toBe(2)
     expect(result.code).toBe(1)
   })
