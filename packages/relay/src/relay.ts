@@ -183,7 +183,14 @@ function createServer(
     throw new RelayError(RelayErrorCode.config, `"${key}" file cannot be read (${reason}); ` +
       `check "${key}.cert" (${tls.cert}) and "${key}.key" (${tls.key})`, { cause: err })
   }
-  return https.createServer({ ...options, cert, key: privateKey }) as unknown as http.Server
+  try {
+    return https.createServer({ ...options, cert, key: privateKey }) as unknown as http.Server
+  } catch (err) {
+    // Unreadable PEM, a key that does not match the certificate, an unsupported key type.
+    throw new RelayError(RelayErrorCode.config, `"${key}" files are not a usable certificate ` +
+      `and key (${(err as Error).message}); "${key}.cert" (${tls.cert}) must hold the PEM ` +
+      `certificate chain and "${key}.key" (${tls.key}) its PEM private key`, { cause: err })
+  }
 }
 
 function listen(server: http.Server, address: ListenAddress, key: string): Promise<ListenAddress> {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import * as https from 'node:https'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
@@ -90,5 +90,28 @@ describe('startRelay with TLS', () => {
       code: 'ERR_CONFIG',
       message: expect.stringContaining('"tls" file cannot be read (ENOENT)'),
     })
+  })
+
+  it('fails to start with a clear error for a TLS file not in PEM or a key not matching', async () => {
+    writeFileSync(path.join(dir, 'garbage.pem'), 'not a certificate\n')
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout',
+      '-out', path.join(dir, 'other-key.pem')], { stdio: 'ignore' })
+    const attempts = [
+      { tunnelTls: { cert: 'garbage.pem', key: 'key.pem' } },
+      { tunnelTls: { cert: 'cert.pem', key: 'other-key.pem' } },
+    ]
+    for (const tls of attempts) {
+      const config = validateRelayConfig(
+        { listen: '127.0.0.1:0', tunnelListen: '127.0.0.1:0', dataDir: 'state', tunnels: [],
+          ...tls },
+        path.join(dir, 'relay.yaml'),
+      )
+
+      await expect(startRelay({ config, logger: captureLog().logger })).rejects.toMatchObject({
+        code: 'ERR_CONFIG',
+        message: expect.stringMatching(
+          /^"tunnelTls" files are not a usable certificate and key \(.+\); "tunnelTls\.cert"/),
+      })
+    }
   })
 })
