@@ -92,7 +92,7 @@ describe('startRelay with TLS', () => {
     })
   })
 
-  it('fails to start with a clear error for a TLS file not in PEM or a key not matching', async () => {
+  it('fails to start with a clear error for a TLS file not PEM or a key not matching', async () => {
     writeFileSync(path.join(dir, 'garbage.pem'), 'not a certificate\n')
     execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout',
       '-out', path.join(dir, 'other-key.pem')], { stdio: 'ignore' })
