@@ -49,12 +49,12 @@ const tiny = process.argv.includes('--tiny')
 
 const settings = tiny
   ? { bulkBytes: 64 * MiB, concurrent: 8, concurrentBytes: 256 * 1024, loadSeconds: 1,
-      sequential: 50, echoSeconds: 1, idleStreams: 300 }
+      sequential: 50, echoSeconds: 1, idleStreams: 300, bulkRounds: 1 }
   : quick
     ? { bulkBytes: 128 * MiB, concurrent: 64, concurrentBytes: 2 * MiB, loadSeconds: 3,
-        sequential: 500, echoSeconds: 2, idleStreams: 1_000 }
+        sequential: 500, echoSeconds: 2, idleStreams: 1_000, bulkRounds: 2 }
     : { bulkBytes: GiB, concurrent: 64, concurrentBytes: 16 * MiB, loadSeconds: 10,
-        sequential: 3_000, echoSeconds: 5, idleStreams: 10_000 }
+        sequential: 3_000, echoSeconds: 5, idleStreams: 10_000, bulkRounds: 3 }
 
 const children: ChildProcess[] = []
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyway-bench-'))
@@ -240,56 +240,85 @@ async function again<T>(label: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? NaN)
+    : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2
+}
+
+/**
+ * Measures figure by figure, each on every path back to back, so that load from elsewhere
+ * on the machine weighs on the three columns of a figure alike. The bulk figures, which
+ * swing most, are measured `bulkRounds` times round the paths and their medians kept.
+ */
 async function measureAll(
   paths: BenchPath[],
   hops: ReadonlyMap<string, ChildProcess[]>,
 ): Promise<Record<string, Row>> {
-  const results: Record<string, Row> = {}
-  for (const target of paths) {
-    const row: Row = {}
-    const processes = hops.get(target.name) ?? []
-    process.stderr.write(`bench: ${target.name}\n`)
-    if (wanted('download')) {
-      const cpuBefore = cpuUs(processes)
-      row.downloadMiBs = await again(`${target.name} download`,
-        () => bulkDownload(target, settings.bulkBytes))
-      if (processes.length > 0) {
-        const cpuMs = (cpuUs(processes) - cpuBefore) / 1000
-        row.downloadCpuMsPerGiB = cpuMs / (settings.bulkBytes / GiB)
-      }
-    }
-    if (wanted('upload')) {
-      row.uploadMiBs = await again(`${target.name} upload`,
-        () => bulkUpload(target, settings.bulkBytes))
-    }
-    if (wanted('concurrent')) {
-      row.concurrentMiBs = await again(`${target.name} concurrent`,
-        () => concurrentDownloads(target, settings.concurrent, settings.concurrentBytes))
-    }
-    if (wanted('small')) {
-      const cpuBefore = cpuUs(processes)
-      const load = await smallRequests(target, 32, settings.loadSeconds)
-      if (processes.length > 0) {
-        row.cpuUsPerRequest = (cpuUs(processes) - cpuBefore) / load.completed
-      }
-      row.requestsPerSecond = load.requestsPerSecond
-      row.loadP50Ms = load.p50Ms
-      row.loadP99Ms = load.p99Ms
-      row.loadErrors = load.errors
-    }
-    if (wanted('sequential')) {
-      const latency = await again(`${target.name} sequential`,
-        () => sequentialLatency(target, settings.sequential))
-      row.sequentialP50Us = latency.p50Us
-      row.sequentialP99Us = latency.p99Us
-    }
-    if (wanted('ws')) {
-      row.wsMessagesPerSecond = await again(`${target.name} ws`,
-        () => webSocketEcho(target, settings.echoSeconds))
-    }
-    results[target.name] = row
+  const rows = new Map(paths.map((target) => [target.name, {} as Row]))
+  const samples = new Map<string, number[]>()
+  const record = (target: BenchPath, key: string, value: number): void => {
+    const list = samples.get(`${target.name} ${key}`) ?? []
+    list.push(value)
+    samples.set(`${target.name} ${key}`, list)
+    const row = rows.get(target.name) as Row
+    row[key] = median(list)
   }
-  return results
+  const each = async (
+    figure: string,
+    rounds: number,
+    run: (target: BenchPath, processes: ChildProcess[]) => Promise<void>,
+  ): Promise<void> => {
+    if (!wanted(figure)) return
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of paths) {
+        process.stderr.write(`bench: ${figure} ${target.name} (${round} of ${rounds})\n`)
+        await run(target, hops.get(target.name) ?? [])
+      }
+    }
+  }
+
+  await each('download', settings.bulkRounds, async (target, processes) => {
+    const cpuBefore = cpuUs(processes)
+    const rate = await again(`${target.name} download`,
+      () => bulkDownload(target, settings.bulkBytes))
+    record(target, 'downloadMiBs', rate)
+    if (processes.length === 0) return
+    const cpuMs = (cpuUs(processes) - cpuBefore) / 1000
+    record(target, 'downloadCpuMsPerGiB', cpuMs / (settings.bulkBytes / GiB))
+  })
+  await each('upload', settings.bulkRounds, async (target) => {
+    record(target, 'uploadMiBs', await again(`${target.name} upload`,
+      () => bulkUpload(target, settings.bulkBytes)))
+  })
+  await each('concurrent', settings.bulkRounds, async (target) => {
+    record(target, 'concurrentMiBs', await again(`${target.name} concurrent`,
+      () => concurrentDownloads(target, settings.concurrent, settings.concurrentBytes)))
+  })
+  await each('small', 1, async (target, processes) => {
+    const cpuBefore = cpuUs(processes)
+    const load = await smallRequests(target, 32, settings.loadSeconds)
+    if (processes.length > 0) {
+      record(target, 'cpuUsPerRequest', (cpuUs(processes) - cpuBefore) / load.completed)
+    }
+    record(target, 'requestsPerSecond', load.requestsPerSecond)
+    record(target, 'loadP50Ms', load.p50Ms)
+    record(target, 'loadP99Ms', load.p99Ms)
+    record(target, 'loadErrors', load.errors)
+  })
+  await each('sequential', 1, async (target) => {
+    const latency = await again(`${target.name} sequential`,
+      () => sequentialLatency(target, settings.sequential))
+    record(target, 'sequentialP50Us', latency.p50Us)
+    record(target, 'sequentialP99Us', latency.p99Us)
+  })
+  await each('ws', 1, async (target) => {
+    record(target, 'wsMessagesPerSecond', await again(`${target.name} ws`,
+      () => webSocketEcho(target, settings.echoSeconds)))
+  })
+  return Object.fromEntries(rows)
 }
 
 function fmt(value: number | undefined, digits = 0): string {
