@@ -75,7 +75,12 @@ export function forwardHttp(forward: HttpForward): void {
   res.on('error', () => {})
   res.once('close', () => {
     clearTimeout(timer)
-    if (res.writableFinished) return
+    if (res.writableFinished) {
+      // The answer is whole but the request body is not (the origin answered without reading
+      // it all, or the client left mid-upload): nothing would ever end the stream, so free it.
+      if (framing.hasBody && !req.complete) current?.reset(ResetCode.cancel)
+      return
+    }
     record.outcome ??= 'client-aborted'
     current?.reset(ResetCode.cancel)
   })
@@ -141,6 +146,14 @@ function sendBody(
     record.bytesIn += chunk.length
   })
   req.pipe(stream.data, { end: false })
+  // A stream that closes before the body is all in (reset once the answer was complete, or
+  // failed) takes no more of it: read and drop the rest, as Node's own server does, so that
+  // the client finishes its upload and its connection carries on.
+  stream.data.once('close', () => {
+    if (req.complete || req.destroyed) return
+    req.unpipe(stream.data)
+    req.resume()
+  })
   req.once('end', () => {
     if (stream.data.destroyed) return
     const trailers = pairsFromRaw(req.rawTrailers)

@@ -60,6 +60,19 @@ function url(path: string, host = 'web.localhost'): string {
   return fx.relay.url(host, path)
 }
 
+/** Waits until the connector carries no stream (its active-streams gauge reads 0). */
+async function expectNoStreamLeft(timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let active = Number.NaN
+  while (Date.now() < deadline) {
+    const text = await (await fetch(`${fx.connector.metricsUrl}/metrics`)).text()
+    active = Number(/^keyway_connector_active_streams (\d+)$/m.exec(text)?.[1])
+    if (active === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  expect(active).toBe(0)
+}
+
 function echoHeader(reply: EchoReply, name: string): string[] {
   return reply.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value)
 }
@@ -131,7 +144,7 @@ describe('HTTP through keyway relay and keyway tunnel run', () => {
     expect(echoHeader(chunkedReply, 'transfer-encoding')).toEqual(['chunked'])
   })
 
-  it('lets a client finish an upload the origin answered early, and reuse the connection', async () => {
+  it('lets a client finish an upload the origin answered early, then reuse the socket', async () => {
     const size = 8 * MiB
     const startedAt = Date.now()
     const socket = connect(fx.relay.publicPort, '127.0.0.1')
@@ -141,7 +154,8 @@ describe('HTTP through keyway relay and keyway tunnel run', () => {
       socket.once('error', (err) => resolve(err.message))
       socket.once('close', () => resolve(undefined))
     })
-    socket.write(`POST /early-413 HTTP/1.1\r\nHost: web.localhost\r\nContent-Length: ${size}\r\n\r\n`)
+    socket.write(`POST /early-413 HTTP/1.1\r\nHost: web.localhost\r\n` +
+      `Content-Length: ${size}\r\n\r\n`)
     const chunk = Buffer.alloc(MiB, 7)
     for (let sent = 0; sent < size; sent += MiB) {
       if (!socket.write(chunk)) await once(socket, 'drain')
@@ -158,6 +172,21 @@ describe('HTTP through keyway relay and keyway tunnel run', () => {
     expect(text).toMatch(/^HTTP\/1\.1 413 /)
     expect(text).toContain('too large')
     expect(text).toMatch(/HTTP\/1\.1 200 [^]*"url":"\/echo\/after"/)
+    await expectNoStreamLeft()
+  })
+
+  it('frees the tunnel stream of an upload whose client left after an early answer', async () => {
+    for (let round = 0; round < 3; round++) {
+      const socket = connect(fx.relay.publicPort, '127.0.0.1')
+      socket.on('error', () => undefined)
+      socket.write(`POST /early-413 HTTP/1.1\r\nHost: web.localhost\r\n` +
+        `Content-Length: ${64 * MiB}\r\n\r\n`)
+      socket.write(Buffer.alloc(MiB, 7))
+      await once(socket, 'data')
+      socket.destroy()
+    }
+
+    await expectNoStreamLeft()
   })
 
   it('downloads 8 MiB intact, fixed-length and chunked with a trailer', async () => {
