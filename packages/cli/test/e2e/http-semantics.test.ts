@@ -144,7 +144,7 @@ describe('HTTP through keyway relay and keyway tunnel run', () => {
     expect(echoHeader(chunkedReply, 'transfer-encoding')).toEqual(['chunked'])
   })
 
-  it('lets a client finish an upload the origin answered early, then reuse the socket', async () => {
+  it('lets a client finish an upload the origin answered early, and reuse it', async () => {
     const size = 8 * MiB
     const startedAt = Date.now()
     const socket = connect(fx.relay.publicPort, '127.0.0.1')
