@@ -30,6 +30,12 @@ export function spliceSession(
 
   const closeWith = (code: number, reason: string) => {
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason)
+    // A socket paused for a stream that will never drain now would not read the client's
+    // answering close frame, and the session would hang on until ws's close timeout.
+    if (waitingForDrain) {
+      waitingForDrain = false
+      ws.resume()
+    }
   }
   const idle = setTimeout(() => {
     log.info({ [LogField.reqId]: request.reqId }, 'tcp session idle; closing')
