@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import type { AuditDecision, AuditQuery, AuditRecord } from '@keyway/access'
+import type { AuditQuery, AuditRecord } from '@keyway/access'
+import { auditDecisions, parseDurationMs, type AuditDecision } from '@keyway/access/vocabulary'
 
 import { accessDataDir } from '../access-data.js'
 import { configOption } from '../options.js'
@@ -15,11 +16,6 @@ export interface LogsOptions {
   readonly json: boolean
 }
 
-/** Kept in step with `auditDecisions` of @keyway/access (checked by a test). */
-const decisionChoices: readonly AuditDecision[] = [
-  'allow', 'bypass', 'service_token', 'public', 'block', 'deny', 'login', 'login_failed',
-  'logout',
-]
 const maxLimit = 10_000
 
 /**
@@ -28,7 +24,7 @@ const maxLimit = 10_000
  */
 export function parseSince(value: string, nowMs: number): number {
   const text = value.trim().toLowerCase()
-  const duration = /^(\d+(ms|s|m|h|d))+$/.test(text) ? durationMs(text) : undefined
+  const duration = parseDurationMs(text)
   if (duration !== undefined) return nowMs - duration
   const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(value.trim()) : Number.NaN
   if (Number.isFinite(at)) return at
@@ -36,15 +32,6 @@ export function parseSince(value: string, nowMs: number): number {
     'expected a duration back from now (30s, 15m, 2h, 7d, 1h30m) or a date and time ' +
       '(2026-12-04 or 2026-12-04T07:00:00Z)',
   )
-}
-
-function durationMs(text: string): number {
-  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
-  let total = 0
-  for (const match of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
-    total += Number(match[1]) * (unitMs[match[2] ?? ''] ?? 0)
-  }
-  return total
 }
 
 function parseLimit(value: string): number {
@@ -91,7 +78,7 @@ export function registerLogsCommand(program: Command): void {
     .option('--app <name>', 'only decisions about this app')
     .option('--user <email>', 'only this user (email or subject)')
     .addOption(
-      new Option('--decision <decision>', 'only this decision').choices(decisionChoices),
+      new Option('--decision <decision>', 'only this decision').choices(auditDecisions),
     )
     .option(
       '--since <when>',
