@@ -21,6 +21,16 @@ export function canonicalHost(host: string): string {
 }
 
 /**
+ * True when a canonical public host (see {@link canonicalHost}) is a host name or an IP
+ * address. Anything else (`*.example.com`, `a..example.com`, `example.com..`, a host with
+ * a bad port) is no name a tunnel or an app could be meant by: the request is refused.
+ */
+export function isValidHost(host: string): boolean {
+  if (host.startsWith('[')) return /^\[[0-9a-f:.]+\]$/.test(host)
+  return host.length <= 253 && namePattern.test(host)
+}
+
+/**
  * Checks a hostname pattern from the config. Returns the reason it is not valid, or
  * undefined when it is (after {@link canonicalHost}).
  */

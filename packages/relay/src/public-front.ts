@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { answer, answerUpgrade, writeRawResponse } from './answers.js'
 import { RelayAnswerCode } from './errors.js'
 import type { GateDecision, GateRequest, RequestGate } from './gate.js'
-import { canonicalHost } from './hostnames.js'
+import { canonicalHost, isValidHost } from './hostnames.js'
 import { forwardHttp } from './http-proxy.js'
 import { LogField } from './log-fields.js'
 import { RequestRecord } from './request-record.js'
@@ -134,6 +134,10 @@ export class PublicFront {
     if (record.host === '') {
       return answer(record, res, 400, RelayAnswerCode.badRequest, 'the request has no Host')
     }
+    if (!isValidHost(record.host)) {
+      return answer(record, res, 400, RelayAnswerCode.badRequest,
+        'the Host header is not a valid host name')
+    }
     const route = this.options.router.route(record.host)
     record.tunnel = route?.tunnel
 
@@ -164,6 +168,10 @@ export class PublicFront {
     record.host = canonicalHost(req.headers.host ?? '')
     if (record.host === '') {
       return answerUpgrade(record, socket, 400, RelayAnswerCode.badRequest, 'no Host header')
+    }
+    if (!isValidHost(record.host)) {
+      return answerUpgrade(record, socket, 400, RelayAnswerCode.badRequest,
+        'the Host header is not a valid host name')
     }
     const route = this.options.router.route(record.host)
     record.tunnel = route?.tunnel

@@ -303,6 +303,20 @@ describe('forwardHttp', () => {
     expect(res.body.toString()).toContain('no tunnel serves the host "nowhere.test"')
   })
 
+  it('answers 400 to a Host that is not a host name, and never routes it', async () => {
+    const hosts = ['*.app.test', 'a..app.test', 'x.app.test..', 'x.app.test:abc', 'x y.app.test',
+      'x.app.test@evil.test', 'x.app.test/p', '[::1', '[zz]']
+    const answers = await Promise.all(hosts.map((host) => send(port, { host, path: '/bad-host' })))
+
+    expect(answers.map((res) => res.status)).toEqual(hosts.map(() => 400))
+    expect(answers.map((res) => res.headers['keyway-error'])).toEqual(
+      hosts.map(() => 'ERR_BAD_REQUEST'))
+    expect(answers[0]?.body.toString()).toContain('the Host header is not a valid host name')
+    const fine = await Promise.all(['X.App.Test.:8080', '127.0.0.1', '[::1]:80'].map((host) =>
+      send(port, { host, path: '/good-host' })))
+    expect(fine.map((res) => res.status)).toEqual([200, 404, 404])
+  })
+
   it('answers 503 for a tunnel without a connected connector', async () => {
     const res = await send(port, { host: 'IDLE.test.', path: '/' })
 
