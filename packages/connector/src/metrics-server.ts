@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
+import { ConnectorError, ConnectorErrorCode } from './errors.js'
 import { LogField } from './log-fields.js'
 import type { ConnectorMetrics } from './metrics.js'
 
@@ -45,7 +46,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.keepAliveTimeout = 5_000
 
   server.listen(options.port, options.host)
-  await once(server, 'listening')
+  try {
+    await once(server, 'listening')
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    throw new ConnectorError(ConnectorErrorCode.configInvalid, `cannot listen on "metrics" ` +
+      `${options.host}:${options.port} (${reason}); choose another address, or port 0 for a ` +
+      `free one`, { cause: err })
+  }
   const bound = server.address() as AddressInfo
   options.logger?.info({ host: bound.address, port: bound.port }, 'metrics server listening')
   return {

@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from 'node:net'
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { request, stopAll, tempDir, type ProcessHandle, type TempDir } from '@keyway/testkit'
 
@@ -98,6 +100,21 @@ describe('keyway tunnel run', () => {
       expect(result.stderr).toContain(
         `${bad}: "ingres" is not a known key; did you mean "ingress"?`,
       )
+    })
+
+    it('exits 1 in one line naming "metrics" when its address is taken', async () => {
+      const taken = createServer()
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+      const port = (taken.address() as AddressInfo).port
+      const busy = writeFile(dir.path, 'busy-metrics.yaml',
+        `relay: ws://127.0.0.1:9\nmetrics: 127.0.0.1:${port}\ningress:\n  - service: hello_world\n`)
+      const result = await runKeyway(['tunnel', 'run', '-c', busy, '--token', 'keyway1.a.b'])
+      taken.close()
+
+      expect(result.code).toBe(1)
+      expect(result.stderr.trim()).toBe(`error: cannot listen on "metrics" 127.0.0.1:${port} ` +
+        '(EADDRINUSE); choose another address, or port 0 for a free one')
+      expect(result.stdout).not.toContain('connector starting')
     })
 
     it('exits 2 for a grace period that is not a number', async () => {
