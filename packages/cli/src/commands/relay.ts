@@ -43,7 +43,17 @@ export async function runRelay(options: RelayRunOptions): Promise<void> {
     await gate?.close()
     throw err
   }
-  if (gate !== undefined) stopReloading = reloadAccessOnChange(gate, options.config, logger)
+  if (gate !== undefined) {
+    stopReloading = reloadAccessOnChange(gate, options.config, logger)
+  } else {
+    // Without a handler, Node ends the process on SIGHUP, cutting every request under way.
+    const onHangup = (): void => {
+      logger.warn({ file: options.config, trigger: 'signal' }, 'nothing reloaded: relay.yaml ' +
+        'had no "access" section at start; restart the relay to apply changes')
+    }
+    process.on('SIGHUP', onHangup)
+    stopReloading = () => process.off('SIGHUP', onHangup)
+  }
 }
 
 /** Adds `keyway relay`. */

@@ -75,6 +75,20 @@ describe('keyway relay', () => {
     await logged(relay.handle, 'relay drained')
   })
 
+  it('keeps serving on SIGHUP without an access section, saying nothing was reloaded', async () => {
+    const { relay, url } = await startTunnelHere()
+    const response = request(`${url}/held`)
+    await held?.arrived
+
+    relay.handle.kill('SIGHUP')
+    await logged(relay.handle, 'nothing reloaded: relay.yaml had no "access" section at start; ' +
+      'restart the relay to apply changes')
+    held?.release('finished after SIGHUP')
+
+    expect((await response).text()).toBe('finished after SIGHUP')
+    expect(relay.handle.running).toBe(true)
+  })
+
   it('lets a request under way finish after SIGTERM, then exits 0', async () => {
     const { relay, url } = await startTunnelHere()
     const response = request(`${url}/held`)
