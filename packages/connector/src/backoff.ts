@@ -12,7 +12,7 @@ export interface BackoffOptions {
 
 export const defaultBackoffOptions: Readonly<BackoffOptions> = Object.freeze({
   baseMs: 250,
-  capMs: 30_000,
+  capMs: 5_000,
   resetAfterMs: 10_000,
 })
 

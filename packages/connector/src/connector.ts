@@ -22,7 +22,7 @@ export interface ConnectorOptions {
   logger: Logger
   /** Time source for reconnect and heartbeat timers; the real clock when omitted. */
   clock?: Clock
-  /** Reconnect backoff; base 250 ms, cap 30 s, reset after 10 s up when omitted. */
+  /** Reconnect backoff; base 250 ms, cap 5 s, reset after 10 s up when omitted. */
   backoff?: Partial<BackoffOptions>
 }
 

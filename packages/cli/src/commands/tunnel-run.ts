@@ -42,9 +42,17 @@ export async function runTunnel(options: TunnelRunOptions): Promise<void> {
     component: 'connector',
     drain: () => connector.drain(),
   })
+  // Without a handler, Node ends the process on SIGHUP (a closed terminal, or a reload
+  // habit), cutting every request under way.
+  const onHangup = (): void => {
+    logger.warn({ file: options.config }, 'nothing reloaded: the connector reads its config ' +
+      'at start; restart it (SIGTERM drains first) to apply changes')
+  }
+  process.on('SIGHUP', onHangup)
   try {
     await connector.start()
   } catch (err) {
+    process.off('SIGHUP', onHangup)
     release()
     throw err
   }

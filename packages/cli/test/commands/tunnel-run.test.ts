@@ -142,6 +142,20 @@ describe('keyway tunnel run', () => {
       expect(draining['gracePeriodMs']).toBe(500)
       await logged(connector, 'stopped')
     })
+
+    it('keeps running on SIGHUP and says that nothing was reloaded', async () => {
+      const connector = startKeyway([...['tunnel', 'run', '-c', config], '--token', 'keyway1.a.b'])
+      await logged(connector, 'connector starting')
+
+      connector.kill('SIGHUP')
+      const warning = await logged(connector, 'nothing reloaded: the connector reads its ' +
+        'config at start; restart it (SIGTERM drains first) to apply changes')
+
+      expect(warning['file']).toBe(config)
+      expect(connector.running).toBe(true)
+      connector.kill('SIGTERM')
+      expect((await connector.waitForExit()).code).toBe(0)
+    })
   })
 
   describe('through a relay', () => {
