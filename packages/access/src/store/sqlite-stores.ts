@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 
 import Database from 'better-sqlite3'
@@ -41,7 +41,12 @@ export function openSqliteStores(dataDir: string): AccessStores {
   let db: Db
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-    db = new Database(join(dataDir, 'access.db'))
+    const file = join(dataDir, 'access.db')
+    // SQLite gives its -wal and -shm files the database file's mode: make that owner-only
+    // before the first open, and for a database made before this rule.
+    closeSync(openSync(file, 'a', 0o600))
+    chmodSync(file, 0o600)
+    db = new Database(file)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('busy_timeout = 5000')

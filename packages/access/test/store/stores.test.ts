@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -80,5 +80,23 @@ describe('openSqliteStores', () => {
     expect((await reader.serviceTokens.byName('ci'))?.clientId).toBe('x')
     writer.close()
     reader.close()
+  })
+})
+
+describe('openSqliteStores', () => {
+  it('keeps the database and its WAL files readable by the owner only', async () => {
+    const dataDir = join(dir, 'modes')
+    const stores = openSqliteStores(dataDir)
+    await stores.audit.record(record({}))
+
+    const modes = readdirSync(dataDir)
+      .filter((name) => name.startsWith('access.db'))
+      .map((name) => [name, statSync(join(dataDir, name)).mode & 0o777])
+    stores.close()
+
+    expect(modes.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['access.db', 'access.db-wal']),
+    )
+    expect(modes.every(([, mode]) => mode === 0o600)).toBe(true)
   })
 })
