@@ -76,12 +76,17 @@ export function forwardedHeaders(raw: readonly string[], facts: ForwardFacts): H
   const pairs = pairsFromRaw(raw)
   const upgradeValue = facts.upgrade === true ? headerValue(pairs, 'upgrade') : undefined
   const priorFor: string[] = []
+  const priorForwarded: string[] = []
   const removed = new Set((facts.removeHeaders ?? []).map((name) => name.toLowerCase()))
   const kept = withoutHopByHop(pairs).filter(([name, value]) => {
     const lower = name.toLowerCase()
     if (removed.has(lower)) return false
     if (lower === 'x-forwarded-for') {
       priorFor.push(value)
+      return false
+    }
+    if (lower === 'forwarded') {
+      priorForwarded.push(value)
       return false
     }
     return !forwardedNames.has(lower) && !isAccessHeader(name)
@@ -92,6 +97,11 @@ export function forwardedHeaders(raw: readonly string[], facts: ForwardFacts): H
     ['X-Forwarded-Proto', facts.proto],
     ['X-Forwarded-Host', facts.host],
   ]
+  // A client-sent Forwarded list gets this hop's element last, as X-Forwarded-For does, so
+  // that an origin reading it from the right sees the address the relay saw.
+  if (priorForwarded.length > 0) {
+    forwarded.push(['Forwarded', [...priorForwarded, forwardedElement(facts)].join(', ')])
+  }
   if (upgradeValue !== undefined) {
     forwarded.push(['Connection', 'Upgrade'], ['Upgrade', upgradeValue])
   }
@@ -109,4 +119,13 @@ export function requestFraming(headers: {
   const chunked = /\bchunked\b/i.test(headers['transfer-encoding'] ?? '')
   const length = Number(headers['content-length'] ?? 0)
   return { hasBody: chunked || (Number.isFinite(length) && length > 0), chunked }
+}
+
+/** This hop's element of a `Forwarded` header (RFC 7239), with values quoted where needed. */
+function forwardedElement(facts: ForwardFacts): string {
+  const node = facts.clientIp.includes(':') ? `"[${facts.clientIp}]"` : facts.clientIp
+  const host = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(facts.host)
+    ? facts.host
+    : `"${facts.host.replace(/["\\]/g, '')}"`
+  return `for=${node};proto=${facts.proto};host=${host}`
 }

@@ -37,6 +37,22 @@ describe('forwardedHeaders', () => {
     ])
   })
 
+  it('appends this hop to a client-sent Forwarded list, last, like X-Forwarded-For', () => {
+    const headers = forwardedHeaders(
+      ['Host', 'App.example.com', 'Forwarded', 'for=10.0.0.1;proto=https', 'X-Kept', 'yes'],
+      facts,
+    )
+
+    expect(headers).toEqual([
+      ['Host', 'App.example.com'],
+      ['X-Kept', 'yes'],
+      ['X-Forwarded-For', '198.51.100.7'],
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-Host', 'App.example.com'],
+      ['Forwarded', 'for=10.0.0.1;proto=https, for=198.51.100.7;proto=https;host=App.example.com'],
+    ])
+  })
+
   it('removes client-sent access headers before adding the gate headers', () => {
     const headers = forwardedHeaders(
       ['Host', 'h', 'Keyway-Access-Email', 'forged', 'CF-Access-JWT-Assertion', 'forged'],
