@@ -30,7 +30,12 @@ export async function openAccessGate(
  * with every problem and the running one kept. Reloads never overlap: a change that comes
  * during one is read once that one ends. Returns a function that stops both.
  */
-export function reloadAccessOnChange(gate: AccessGate, file: string, logger: Logger): () => void {
+export function reloadAccessOnChange(
+  gate: AccessGate,
+  started: RelayConfig,
+  logger: Logger,
+): () => void {
+  const file = started.file
   let running: Promise<void> | undefined
   let again = false
   const reload = (trigger: 'signal' | 'file'): void => {
@@ -40,7 +45,14 @@ export function reloadAccessOnChange(gate: AccessGate, file: string, logger: Log
     }
     running = reloadAccess(gate, file)
       .then(
-        () => logger.info({ file, trigger }, 'access config reloaded'),
+        (config) => {
+          logger.info({ file, trigger }, 'access config reloaded')
+          const changed = changedOutsideAccess(started, config)
+          if (changed.length > 0) {
+            logger.warn({ file, trigger, changed }, 'only "access" is reloaded; restart the ' +
+              'relay to apply the other changes')
+          }
+        },
         (err: unknown) =>
           logger.error({ err, file, trigger }, 'access config not reloaded; keeping the old'),
       )
@@ -67,11 +79,21 @@ export function reloadAccessOnChange(gate: AccessGate, file: string, logger: Log
   }
 }
 
-async function reloadAccess(gate: AccessGate, file: string): Promise<void> {
+async function reloadAccess(gate: AccessGate, file: string): Promise<RelayConfig> {
   const config = await loadRelayConfig(file)
   if (config.access === undefined) {
     throw new Error(`${file} no longer has an "access" section; restart the relay to drop it`)
   }
   const access = await import('@keyway/access')
   gate.reload(access.validateAccessConfig(config.access, config.file))
+  return config
+}
+
+/** The top-level keys of relay.yaml, other than `access`, whose values differ. */
+function changedOutsideAccess(before: RelayConfig, after: RelayConfig): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)])
+  keys.delete('access')
+  const record = (config: RelayConfig) => config as unknown as Record<string, unknown>
+  return [...keys].filter((key) =>
+    JSON.stringify(record(before)[key]) !== JSON.stringify(record(after)[key])).sort()
 }

@@ -44,7 +44,7 @@ export async function runRelay(options: RelayRunOptions): Promise<void> {
     throw err
   }
   if (gate !== undefined) {
-    stopReloading = reloadAccessOnChange(gate, options.config, logger)
+    stopReloading = reloadAccessOnChange(gate, config, logger)
   } else {
     // Without a handler, Node ends the process on SIGHUP, cutting every request under way.
     const onHangup = (): void => {

@@ -107,3 +107,18 @@ describe('keyway relay reloading relay.yaml when it changes', () => {
     expect(reloaded['trigger']).toBe('signal')
   })
 })
+
+describe('keyway relay reloading a change outside the access section', () => {
+  it('reloads access and names the other keys that need a restart', async () => {
+    tunnel = await startAccessTunnel(dir.path, config)
+    const since = tunnel.relay.handle.log.nextSeq
+    const text = readFileSync(config, 'utf8')
+
+    renameSync(writeFile(dir.path, 'relay.yaml.new', `gracePeriodMs: 1234\n${text}`), config)
+    const warning = await logged(tunnel.relay.handle,
+      'only "access" is reloaded; restart the relay to apply the other changes', since)
+
+    expect(warning['changed']).toEqual(['gracePeriodMs'])
+    expect(tunnel.relay.handle.running).toBe(true)
+  })
+})
