@@ -11,14 +11,16 @@ const server = net.createServer((client) => {
   const upstream = net.connect({ host: '127.0.0.1', port: target })
   upstream.setNoDelay(true)
   client.pipe(upstream).pipe(client)
-  const close = (): void => {
+  const fail = (): void => {
     client.destroy()
     upstream.destroy()
   }
-  client.on('error', close)
-  upstream.on('error', close)
-  client.on('close', close)
-  upstream.on('close', close)
+  client.on('error', fail)
+  upstream.on('error', fail)
+  // One side closing cleanly ends the other once what is queued for it is written:
+  // destroying it at once cut the end off answers still queued under backpressure.
+  client.on('close', () => upstream.end())
+  upstream.on('close', () => client.end())
 })
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as net.AddressInfo
