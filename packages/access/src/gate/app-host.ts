@@ -82,14 +82,26 @@ export async function handleAppHost(
   await ctx.auditor.record(request, { decision: decision.reason === 'blocked' ? 'block' : 'deny',
     app: app.name, policy: decision.policy, reason, serviceToken, ...who })
   if (decision.reason !== 'login_required') return refuse(request)
-  if (!isNavigation(request)) {
-    return text(401, 'authentication required', [['WWW-Authenticate', 'Keyway-Access']])
-  }
+  if (!isNavigation(request)) return loginRequired(request)
   const appNonce = randomBytes(16).toString('base64url')
   const nonceCookie = setCookie(cookieNames.appNonce, appNonce, {
     secure: request.proto === 'https', maxAgeSeconds: loginLimits.pendingLoginMs / 1000 })
   const returnUrl = `${originFor(request, request.host)}${request.path}`
   return redirect(loginUrl(ctx, request, returnUrl, appNonce), [nonceCookie])
+}
+
+/**
+ * The 401 for a script or an upgrade: it cannot follow a login redirect, so the answer says
+ * where a browser signs in (`Keyway-Login-Url`: the page asked for, which redirects to the
+ * login) and, for an upgrade such as a TCP session, the command that does it.
+ */
+function loginRequired(request: GateRequest): GateDecision {
+  const origin = originFor(request, request.host)
+  const where = request.kind === 'upgrade' ? `${origin}/` : `${origin}${request.path}`
+  const how = request.kind === 'upgrade'
+    ? `authentication required; run: keyway access login ${origin}`
+    : `authentication required; sign in with a browser at ${where}`
+  return text(401, how, [['WWW-Authenticate', 'Keyway-Access'], ['Keyway-Login-Url', where]])
 }
 
 function auditDecision(decision: Decision & { decision: 'allow' }) {
