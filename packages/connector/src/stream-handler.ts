@@ -104,6 +104,12 @@ export class StreamHandler {
   private dispatch(ctx: StreamContext): void {
     const { service } = ctx.rule
     const kind = ctx.stream.head.kind
+    // A TCP session accepts any 2xx as "connected" and then carries raw bytes, so a rule
+    // that answers HTTP by itself must refuse it rather than write a page into the pipe.
+    if (kind === StreamKind.tcp && (service.kind === 'hello' ||
+      (service.kind === 'status' && service.status < 400))) {
+      return mismatch(ctx, `rule ${ctx.rule.number} serves HTTP (${service.source}), not TCP`)
+    }
     if (service.kind === 'status') return respondStatus(ctx, service.status)
     if (service.kind === 'hello') return respondHello(ctx)
     if (service.kind === 'tcp') {

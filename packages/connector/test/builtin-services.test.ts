@@ -81,4 +81,30 @@ describe('builtin services', () => {
       expect(body.length).toBe(0)
     })
   })
+
+  describe('a TCP session on a rule that answers HTTP itself', () => {
+    it.each(['hello_world', 'http_status:200', 'http_status:204'])(
+      'refuses it on %s instead of carrying a page as raw bytes', async (service) => {
+        harness = await startHandler({ ingress: [{ service }] })
+
+        const stream = harness.open({ kind: 'tcp', hasBody: true })
+        stream.data.end('SSH-2.0-client\r\n')
+        const reply = await stream.reply
+        const body = (await readAll(stream.data)).toString()
+
+        expect(reply.status).toBe(502)
+        expect(reply.error?.message).toBe(`rule 1 serves HTTP (${service}), not TCP`)
+        expect(body).not.toContain('Keyway tunnel works')
+      })
+
+    it('still answers a refusing http_status (the catch-all) with its status', async () => {
+      harness = await startHandler({ ingress: [{ service: 'http_status:404' }] })
+
+      const stream = harness.open({ kind: 'tcp', hasBody: true })
+      stream.data.end()
+      const reply = await stream.reply
+
+      expect(reply.status).toBe(404)
+    })
+  })
 })
