@@ -61,7 +61,7 @@ export async function withLoginLock<T>(
       }
     }
     if (isStale(path, staleMs)) {
-      rmSync(path, { force: true })
+      removeStaleLock(path)
       continue
     }
     if (Date.now() >= deadline) {
@@ -93,6 +93,17 @@ function tryAcquire(path: string): LockRecord | undefined {
     closeSync(fd)
   }
   return record
+}
+
+/** Removes a stale lock; what is in the way and cannot be removed is a one-line error. */
+function removeStaleLock(path: string): void {
+  try {
+    rmSync(path, { force: true })
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err)
+    throw new ClientError(ClientErrorCode.tokenCache, `cannot remove the stale login lock ` +
+      `"${path}" (${reason}); delete it, or set KEYWAY_HOME to a folder you own`, { cause: err })
+  }
 }
 
 function release(path: string, record: LockRecord): void {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tempDir, type TempDir } from '@keyway/testkit'
@@ -186,5 +186,28 @@ describe('login', () => {
       expect(result).toBe(token)
       expect(existsSync(lockPath)).toBe(false)
     })
+
+    it('fails with a token cache error, not a crash, when the lock path is an old folder',
+      async () => {
+        const cache = new TokenCache({ home })
+        const lockPath = cache.lockPath('ssh.example.com')
+        mkdirSync(lockPath, { recursive: true })
+        const hourAgo = new Date(Date.now() - 3_600_000)
+        utimesSync(lockPath, hourAgo, hourAgo)
+        let opened = 0
+
+        const failure = await login('ssh.example.com', {
+          home,
+          pollMs: 20,
+          openBrowser: () => {
+            opened++
+          },
+        }).catch((err: unknown) => err)
+
+        expect(isClientError(failure)).toBe(true)
+        expect((failure as { code?: string }).code).toBe(ClientErrorCode.tokenCache)
+        expect((failure as Error).message).toContain(`cannot remove the stale login lock "${lockPath}"`)
+        expect(opened).toBe(0)
+      })
   })
 })
