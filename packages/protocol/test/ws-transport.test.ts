@@ -1,12 +1,11 @@
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { WebSocket, WebSocketServer } from 'ws'
 import { H2Mux } from '../src/h2-mux.js'
 import type { IncomingStream } from '../src/mux.js'
 import { ResetCode } from '../src/wire.js'
 import { webSocketTransport } from '../src/ws-transport.js'
+import { openWebSocketLink } from './support/mux-pairs.js'
 import { httpHead } from './support/stream-io.js'
 
 interface Linked {
@@ -18,16 +17,10 @@ interface Linked {
 }
 
 async function linkOverWebSocket(): Promise<Linked> {
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  const accepted = once(server, 'connection') as Promise<[WebSocket]>
-  const client = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false })
-  await once(client, 'open')
-  const [serverSide] = await accepted
-  const opener = H2Mux.opener(webSocketTransport(serverSide))
-  const acceptor = H2Mux.acceptor(webSocketTransport(client))
-  const acceptorSocket = (client as unknown as { _socket: Socket })._socket
+  const link = await openWebSocketLink()
+  const opener = H2Mux.opener(webSocketTransport(link.serverSide))
+  const acceptor = H2Mux.acceptor(webSocketTransport(link.client))
+  const acceptorSocket = (link.client as unknown as { _socket: Socket })._socket
   return {
     opener,
     acceptor,
@@ -35,7 +28,7 @@ async function linkOverWebSocket(): Promise<Linked> {
     close: async () => {
       opener.destroy()
       acceptor.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await link.close()
     },
   }
 }

@@ -6,13 +6,19 @@ import { H2Mux, defaultH2MuxLimits, type H2MuxLimits } from '../../src/h2-mux.js
 import { MAX_TUNNEL_MESSAGE_BYTES, webSocketTransport } from '../../src/ws-transport.js'
 import type { MuxPair } from '../compliance.js'
 
+/** A connected loopback WebSocket: the server's end and the client's. */
+export interface WebSocketLink {
+  readonly serverSide: WebSocket
+  readonly client: WebSocket
+  /** Terminates both ends and closes the server. */
+  close(): Promise<void>
+}
+
 /**
- * H2Mux on both ends of a real loopback WebSocket, set up as the relay and connector set
- * theirs: no compression, the tunnel's message limit, the relay end opening streams.
+ * A loopback WebSocket set up as the relay and connector set theirs: no compression and the
+ * tunnel's message limit.
  */
-export async function openWebSocketPair(
-  limits: H2MuxLimits = defaultH2MuxLimits,
-): Promise<MuxPair> {
+export async function openWebSocketLink(): Promise<WebSocketLink> {
   const server = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
@@ -28,9 +34,24 @@ export async function openWebSocketPair(
   })
   await once(client, 'open')
   const [serverSide] = await accepted
+  return {
+    serverSide,
+    client,
+    close: async () => {
+      client.terminate()
+      serverSide.terminate()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
 
-  const opener = H2Mux.opener(webSocketTransport(serverSide), limits)
-  const acceptor = H2Mux.acceptor(webSocketTransport(client), limits)
+/** H2Mux on both ends of a real loopback WebSocket, the relay end opening streams. */
+export async function openWebSocketPair(
+  limits: H2MuxLimits = defaultH2MuxLimits,
+): Promise<MuxPair> {
+  const link = await openWebSocketLink()
+  const opener = H2Mux.opener(webSocketTransport(link.serverSide), limits)
+  const acceptor = H2Mux.acceptor(webSocketTransport(link.client), limits)
   return {
     opener,
     acceptor,
@@ -38,9 +59,7 @@ export async function openWebSocketPair(
     close: async () => {
       opener.destroy()
       acceptor.destroy()
-      client.terminate()
-      serverSide.terminate()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await link.close()
     },
   }
 }
