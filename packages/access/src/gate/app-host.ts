@@ -120,8 +120,27 @@ async function readAppSession(
   app: AppConfig,
 ): Promise<SessionLookup> {
   const header = request.req.headers[appTokenHeader]
+  const token = typeof header === 'string' ? header : undefined
+  // A TCP session is opened by `keyway access`, which sends its token in the header. The
+  // browser's app cookie is not taken for one: any same-site page (another app's host, or
+  // another port of this one) could otherwise open a raw TCP session to the server as the
+  // user, and unlike a WebSocket origin no server behind the relay could check its Origin.
+  if (token === undefined && isTcpSessionUpgrade(request)) {
+    return { ok: false, reason: 'absent' }
+  }
   return ctx.sessions.read(request.req, appCookieName(app.audience),
-    { audience: app.audience, type: 'app' }, typeof header === 'string' ? header : undefined)
+    { audience: app.audience, type: 'app' }, token)
+}
+
+/** The WebSocket subprotocol of `keyway access` TCP sessions (`TCP_SUBPROTOCOL`). */
+const tcpSubprotocol = 'keyway-tcp.v1'
+
+/** An upgrade that offers the TCP session subprotocol, as the relay bridges it. */
+function isTcpSessionUpgrade(request: GateRequest): boolean {
+  if (request.kind !== 'upgrade') return false
+  const offered = request.req.headers['sec-websocket-protocol']
+  return offered !== undefined &&
+    offered.split(',').some((name) => name.trim() === tcpSubprotocol)
 }
 
 /** The verified service token name, undefined when none was sent, 'invalid' when it fails. */
