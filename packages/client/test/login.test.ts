@@ -206,7 +206,9 @@ describe('login', () => {
 
         expect(isClientError(failure)).toBe(true)
         expect((failure as { code?: string }).code).toBe(ClientErrorCode.tokenCache)
-        expect((failure as Error).message).toContain(`cannot remove the stale login lock "${lockPath}"`)
+        expect((failure as Error).message).toContain(
+          `cannot remove the stale login lock "${lockPath}"`,
+        )
         expect(opened).toBe(0)
       })
   })

@@ -270,7 +270,11 @@ export class Connector extends EventEmitter {
     slot.backoff.connectionEnded(end.upMs)
     const delayMs = slot.backoff.nextDelayMs()
     this.log.info(
-      { [LogField.connIndex]: slot.index, [LogField.delayMs]: delayMs, attempt: slot.backoff.attempts },
+      {
+        [LogField.connIndex]: slot.index,
+        [LogField.delayMs]: delayMs,
+        attempt: slot.backoff.attempts,
+      },
       'reconnecting',
     )
     slot.retry = this.clock.setTimeout(() => {

@@ -19,7 +19,9 @@ export class ConfigError extends Error {
 
   constructor(file: string, problems: readonly string[], options: { cause?: unknown } = {}) {
     const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`
-    const numbering = problems.some((problem) => problem.includes('[')) ? '; lists count from 1' : ''
+    const numbering = problems.some((problem) => problem.includes('['))
+      ? '; lists count from 1'
+      : ''
     const lines = problems.map((problem) => `  - ${problem}`).join('\n')
     super(`invalid connector config ${file} (${count}${numbering}):\n${lines}`, options)
     this.name = 'ConfigError'

@@ -75,7 +75,11 @@ export function respondOriginError(ctx: StreamContext, error: OriginError): void
   ctx.status = status
   ctx.originError = error.code
   ctx.log.error(
-    { [LogField.status]: status, [LogField.code]: error.code, [LogField.err]: error.cause ?? error },
+    {
+      [LogField.status]: status,
+      [LogField.code]: error.code,
+      [LogField.err]: error.cause ?? error,
+    },
     'origin request failed',
   )
   stream.respond({

@@ -29,7 +29,8 @@ export class Problems {
       if (known.includes(key)) continue
       const field = path === '' ? key : `${path}.${key}`
       const guess = closest(key, known)
-      const fix = guess === undefined ? `; known keys: ${known.join(', ')}` : `; did you mean "${guess}"?`
+      const fix =
+        guess === undefined ? `; known keys: ${known.join(', ')}` : `; did you mean "${guess}"?`
       this.add(field, `is not a known key${fix}`)
     }
   }

@@ -114,7 +114,10 @@ export class StreamHandler {
     if (service.kind === 'hello') return respondHello(ctx)
     if (service.kind === 'tcp') {
       if (kind === StreamKind.tcp) return forwardTcp(ctx, service)
-      return mismatch(ctx, `rule ${ctx.rule.number} serves TCP (${service.source}); use keyway access`)
+      return mismatch(
+        ctx,
+        `rule ${ctx.rule.number} serves TCP (${service.source}); use keyway access`,
+      )
     }
     if (kind === StreamKind.http) return forwardHttp(ctx, service)
     if (kind === StreamKind.upgrade) return forwardUpgrade(ctx, service)

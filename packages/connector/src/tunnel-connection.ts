@@ -136,7 +136,11 @@ export class TunnelConnection extends EventEmitter {
   private handleRefusal(res: IncomingMessage): void {
     const status = res.statusCode ?? 0
     const code = res.headers[DIAL_ERROR_HEADER]
-    const fields = { [LogField.status]: status, [LogField.code]: code, [LogField.relay]: this.options.url }
+    const fields = {
+      [LogField.status]: status,
+      [LogField.code]: code,
+      [LogField.relay]: this.options.url,
+    }
     res.resume()
     this.failure = `HTTP ${status}${typeof code === 'string' ? ` ${code}` : ''}`
     if (status === 401 || status === 403) this.log.error(fields, 'tunnel token rejected')

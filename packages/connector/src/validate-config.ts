@@ -35,7 +35,10 @@ const ms = { unit: 'milliseconds' }
 export function validateConnectorConfig(raw: unknown, file: string): ConnectorConfig {
   const problems = new Problems(file)
   if (!isMapping(raw)) {
-    problems.add('', `must be a YAML mapping with at least "relay" and "ingress", got ${describe(raw)}`)
+    problems.add(
+      '',
+      `must be a YAML mapping with at least "relay" and "ingress", got ${describe(raw)}`,
+    )
     throw new ConfigError(file, problems.list)
   }
 

@@ -86,7 +86,10 @@ export function readIngress(
   defaults: OriginRequestOptions,
 ): IngressRule[] {
   if (raw === undefined) {
-    problems.add('ingress', `is required: a list of rules ending with a catch-all, ${CATCH_ALL_EXAMPLE}`)
+    problems.add(
+      'ingress',
+      `is required: a list of rules ending with a catch-all, ${CATCH_ALL_EXAMPLE}`,
+    )
     return []
   }
   if (!Array.isArray(raw) || raw.length === 0) {
@@ -111,7 +114,11 @@ function readRule(
 ): IngressRule | undefined {
   const path = `ingress[${number}]`
   if (!isMapping(raw)) {
-    problems.add(path, `must be a mapping with "service" and optional "hostname" and "path"; got ${describe(raw)}`)
+    problems.add(
+      path,
+      'must be a mapping with "service" and optional "hostname" and "path"; ' +
+        `got ${describe(raw)}`,
+    )
     return undefined
   }
   problems.unknownKeys(raw, ruleKeys, path)
@@ -184,7 +191,10 @@ function readPathPattern(problems: Problems, raw: unknown, path: string) {
     return undefined
   }
   if (/^[A-Za-z0-9]/.test(raw)) {
-    problems.add(path, `"${raw}" never matches because request paths start with "/"; write "/${raw}"`)
+    problems.add(
+      path,
+      `"${raw}" never matches because request paths start with "/"; write "/${raw}"`,
+    )
     return undefined
   }
   try {
@@ -202,7 +212,9 @@ function checkCatchAll(problems: Problems, raw: unknown[]): void {
     const number = index + 1
     if (number < raw.length && isCatchAll(item)) {
       const later =
-        number + 1 === raw.length ? `rule ${raw.length} is` : `rules ${number + 1}-${raw.length} are`
+        number + 1 === raw.length
+          ? `rule ${raw.length} is`
+          : `rules ${number + 1}-${raw.length} are`
       problems.add(
         `ingress[${number}]`,
         `matches every request, so ${later} never used; ` +

@@ -11,24 +11,28 @@ afterEach(async () => {
 
 describe('builtin services', () => {
   describe('#respondStatus', () => {
-    it.each([404, 418, 503])('answers http_status:%i with that status and no body', async (status) => {
-      harness = await startHandler({ ingress: [{ service: `http_status:${status}` }] })
+    it.each([404, 418, 503])(
+      'answers http_status:%i with that status and no body', async (status) => {
+        harness = await startHandler({ ingress: [{ service: `http_status:${status}` }] })
 
-      const stream = harness.open({ method: 'POST', hasBody: true })
-      stream.data.end('ignored request body')
-      const reply = await stream.reply
-      const body = await readAll(stream.data)
+        const stream = harness.open({ method: 'POST', hasBody: true })
+        stream.data.end('ignored request body')
+        const reply = await stream.reply
+        const body = await readAll(stream.data)
 
-      expect(reply.status).toBe(status)
-      expect(reply.hasBody).toBe(false)
-      expect(body.length).toBe(0)
-    })
+        expect(reply.status).toBe(status)
+        expect(reply.hasBody).toBe(false)
+        expect(body.length).toBe(0)
+      })
   })
 
   describe('#respondHello', () => {
     it('reports the request it received as JSON when asked for JSON', async () => {
       harness = await startHandler({
-        ingress: [{ hostname: 'other.test', service: 'http_status:404' }, { service: 'hello_world' }],
+        ingress: [
+          { hostname: 'other.test', service: 'http_status:404' },
+          { service: 'hello_world' },
+        ],
       })
       const headers: Array<[string, string]> = [
         ['Host', 'app.test'],

@@ -75,7 +75,9 @@ function serveDemoPage(req: IncomingMessage, res: ServerResponse, title: string)
   }
   res.setHeader('content-type', 'text/html; charset=utf-8')
   res.setHeader('cache-control', 'no-store')
-  res.end(renderPage({ title, method: req.method ?? '', url: req.url ?? '', headers, claims, email }))
+  res.end(
+    renderPage({ title, method: req.method ?? '', url: req.url ?? '', headers, claims, email }),
+  )
 }
 
 interface PageModel {
@@ -89,7 +91,9 @@ interface PageModel {
 
 function renderPage(page: PageModel): string {
   const identity = page.claims
-    ? `<section class="ok"><h2>Signed in as ${escapeHtml(page.email || String(page.claims['sub']))}</h2>
+    ? `<section class="ok"><h2>Signed in as ${
+      escapeHtml(page.email || String(page.claims['sub']))
+    }</h2>
 <p>The relay vouched for this visitor with a signed identity assertion. Its claims
 (decoded here for display; an origin must verify the signature against the relay's keys):</p>
 ${table(Object.entries(page.claims).map(([name, value]) => [name, formatClaim(name, value)]))}

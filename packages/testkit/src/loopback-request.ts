@@ -11,7 +11,10 @@ import { TestkitError, TestkitErrorCode } from './errors.js'
  */
 export const loopbackLookup: LookupFunction = (_hostname, options, callback) => {
   if (options.all) {
-    ;(callback as unknown as (err: null, addresses: Array<{ address: string; family: number }>) => void)(
+    ;(callback as unknown as (
+      err: null,
+      addresses: Array<{ address: string; family: number }>,
+    ) => void)(
       null,
       [{ address: '127.0.0.1', family: 4 }],
     )
@@ -25,7 +28,9 @@ export interface RequestOptions {
   /** Default 'GET'. */
   readonly method?: string
   /** Header values, or header lines in order (repeated names stay repeated). */
-  readonly headers?: Readonly<Record<string, string | readonly string[]>> | ReadonlyArray<readonly [string, string]>
+  readonly headers?:
+    | Readonly<Record<string, string | readonly string[]>>
+    | ReadonlyArray<readonly [string, string]>
   readonly body?: string | Uint8Array
   /** Resolve every host name to 127.0.0.1 (see {@link loopbackLookup}). Default true. */
   readonly lookup127?: boolean
@@ -59,7 +64,10 @@ export interface LoopbackResponse {
  * One HTTP(S) exchange, buffered, with no redirect following. Host names resolve to
  * 127.0.0.1 while the URL (and so the `Host` header and TLS server name) stays as given.
  */
-export function request(url: string | URL, options: RequestOptions = {}): Promise<LoopbackResponse> {
+export function request(
+  url: string | URL,
+  options: RequestOptions = {},
+): Promise<LoopbackResponse> {
   const target = new URL(url)
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
@@ -83,7 +91,8 @@ export function request(url: string | URL, options: RequestOptions = {}): Promis
       timeout: options.timeoutMs ?? 15_000,
     })
     req.on('timeout', () => {
-      const message = `${req.method} ${target.href} timed out after ${options.timeoutMs ?? 15_000} ms`
+      const message =
+        `${req.method} ${target.href} timed out after ${options.timeoutMs ?? 15_000} ms`
       req.destroy(new TestkitError(TestkitErrorCode.timeout, message))
     })
     req.on('error', reject)

@@ -48,7 +48,9 @@ export interface HeadlessLoginResult {
  * devInteractions login (and consent, when shown) forms. Stops at the first page that is
  * neither a redirect nor such a form, or at a redirect that `stopWhen` accepts.
  */
-export async function oidcHeadlessLogin(options: HeadlessLoginOptions): Promise<HeadlessLoginResult> {
+export async function oidcHeadlessLogin(
+  options: HeadlessLoginOptions,
+): Promise<HeadlessLoginResult> {
   const jar = options.jar ?? new CookieJar()
   const maxSteps = options.maxSteps ?? 30
   const headers = options.headers ?? { accept: 'text/html,application/xhtml+xml' }

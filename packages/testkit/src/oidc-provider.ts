@@ -119,5 +119,7 @@ function validateOptions(options: OidcProviderOptions): void {
       problems.push(`'clients[${index}].redirectUris' must list at least one URL`)
     }
   }
-  if (problems.length > 0) throw new TypeError(`bad OpenID provider options: ${problems.join('; ')}`)
+  if (problems.length > 0) {
+    throw new TypeError(`bad OpenID provider options: ${problems.join('; ')}`)
+  }
 }

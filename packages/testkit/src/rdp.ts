@@ -67,7 +67,10 @@ export async function startRdpShadow(options: RdpShadowOptions): Promise<RdpShad
   requireTool(...tools.winprHash)
   requireTool(...tools.shadow)
   const samFile = join(options.dir, 'rdp.sam')
-  const hashed = await run(tools.winprHash[0], ['-u', options.user, '-p', options.password, '-f', 'sam'])
+  const hashed = await run(
+    tools.winprHash[0],
+    ['-u', options.user, '-p', options.password, '-f', 'sam'],
+  )
   writeFileSync(samFile, hashed.stdout, { mode: 0o600 })
   const xvfb = await startXvfb()
 

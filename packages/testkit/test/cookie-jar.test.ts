@@ -5,7 +5,10 @@ import { CookieJar } from '../src/index.js'
 describe('CookieJar', () => {
   it('sends host-only cookies to their host alone', () => {
     const jar = new CookieJar()
-    jar.setFromResponse('http://app.localhost:8080/x', ['session=abc; Path=/; HttpOnly; SameSite=Lax'])
+    jar.setFromResponse(
+      'http://app.localhost:8080/x',
+      ['session=abc; Path=/; HttpOnly; SameSite=Lax'],
+    )
     expect(jar.cookieHeader('http://app.localhost:8080/other')).toBe('session=abc')
     expect(jar.cookieHeader('http://sub.app.localhost:8080/')).toBeUndefined()
     expect(jar.cookieHeader('http://auth.localhost:8080/')).toBeUndefined()

@@ -42,7 +42,10 @@ describe('waitForListen', () => {
 
   it('fails at once with the output when the process exits first', async () => {
     const port = await freePort()
-    const child = spawnProcess(process.execPath, ['-e', "console.error('bind failed'); process.exit(1)"])
+    const child = spawnProcess(
+      process.execPath,
+      ['-e', "console.error('bind failed'); process.exit(1)"],
+    )
     const error = await waitForListen(port, { process: child, timeoutMs: 10_000 }).catch((e) => e)
     expect(error).toMatchObject({ code: TestkitErrorCode.processExited })
     expect(String(error.message)).toContain('bind failed')

@@ -62,13 +62,14 @@ describe('createAccessGate', () => {
     expect(status(await gate.decide(fakeRequest(`wiki.example.test${path}`)))).toBe(400)
   })
 
-  it('refuses a routed host that no app covers, and leaves unrouted hosts to the relay', async () => {
-    expect(status(await gate.decide(fakeRequest('other.example.test/')))).toBe(403)
-    expect((await gate.audit({ limit: 1 }))[0]).toMatchObject({ decision: 'deny', reason: 'no_app',
-      host: 'other.example.test' })
-    const unrouted = await gate.decide(fakeRequest('other.example.test/', { tunnel: undefined }))
-    expect(unrouted).toEqual({ action: 'forward' })
-  })
+  it('refuses a routed host that no app covers, and leaves unrouted hosts to the relay',
+    async () => {
+      expect(status(await gate.decide(fakeRequest('other.example.test/')))).toBe(403)
+      expect((await gate.audit({ limit: 1 }))[0]).toMatchObject({ decision: 'deny',
+        reason: 'no_app', host: 'other.example.test' })
+      const unrouted = await gate.decide(fakeRequest('other.example.test/', { tunnel: undefined }))
+      expect(unrouted).toEqual({ action: 'forward' })
+    })
 
   it('forwards a public app without login, stripping forged identity headers', async () => {
     const decision = await gate.decide(fakeRequest('www.example.test/', { headers: [
@@ -80,22 +81,26 @@ describe('createAccessGate', () => {
     expect((await gate.audit({ app: 'site', limit: 1 }))[0]?.decision).toBe('public')
   })
 
-  it('redirects a navigation to the auth domain and answers 401 to scripts and upgrades', async () => {
-    const page = await gate.decide(fakeRequest('wiki.example.test/x?y=1'))
-    expect(status(page)).toBe(302)
-    const headers = page.action === 'respond' ? page.headers ?? [] : []
-    const location = new URL(headers.find(([name]) => name === 'Location')![1])
-    expect(location.origin).toBe('https://auth.example.test')
-    expect(location.searchParams.get('redirect_url')).toBe('https://wiki.example.test/x?y=1')
-    const nonceCookie = headers.find(([name, v]) => name === 'Set-Cookie' && v.startsWith('keyway_nonce='))
-    expect(nonceCookie?.[1]).toMatch(/; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/)
-    expect(status(await gate.decide(fakeRequest('wiki.example.test/', { headers: xhr })))).toBe(401)
-    expect(status(await gate.decide(fakeRequest('wiki.example.test/',
-      { headers: [['X-Requested-With', 'XMLHttpRequest']] })))).toBe(401)
-    expect(status(await gate.decide(fakeRequest('wiki.example.test/', { method: 'POST' })))).toBe(401)
-    expect(status(await gate.decide(fakeRequest('wiki.example.test/ws', { kind: 'upgrade' }))))
-      .toBe(401)
-  })
+  it('redirects a navigation to the auth domain and answers 401 to scripts and upgrades',
+    async () => {
+      const page = await gate.decide(fakeRequest('wiki.example.test/x?y=1'))
+      expect(status(page)).toBe(302)
+      const headers = page.action === 'respond' ? page.headers ?? [] : []
+      const location = new URL(headers.find(([name]) => name === 'Location')![1])
+      expect(location.origin).toBe('https://auth.example.test')
+      expect(location.searchParams.get('redirect_url')).toBe('https://wiki.example.test/x?y=1')
+      const nonceCookie = headers.find(([name, v]) =>
+        name === 'Set-Cookie' && v.startsWith('keyway_nonce='))
+      expect(nonceCookie?.[1]).toMatch(/; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=600$/)
+      expect(status(await gate.decide(fakeRequest('wiki.example.test/', { headers: xhr }))))
+        .toBe(401)
+      expect(status(await gate.decide(fakeRequest('wiki.example.test/',
+        { headers: [['X-Requested-With', 'XMLHttpRequest']] })))).toBe(401)
+      expect(status(await gate.decide(fakeRequest('wiki.example.test/', { method: 'POST' }))))
+        .toBe(401)
+      expect(status(await gate.decide(fakeRequest('wiki.example.test/ws', { kind: 'upgrade' }))))
+        .toBe(401)
+    })
 
   it('accepts an app token only at its own app', async () => {
     const wikiToken = await tokenFor('app', wiki.audience)
@@ -124,22 +129,24 @@ describe('createAccessGate', () => {
     expect((await gate.audit({ app: 'wiki', limit: 1 }))[0]?.path).toBe('/socket')
   })
 
-  it('answers CORS preflights from config, and evaluates a request that only looks like one', async () => {
-    const preflight = await gate.decide(fakeRequest('api.example.test/items', { method: 'OPTIONS',
-      headers: [['Origin', 'https://app.example.test'], ['Access-Control-Request-Method', 'PUT']] }))
-    expect(preflight).toMatchObject({ action: 'respond', status: 204 })
-    expect(preflight.action === 'respond' && preflight.headers).toEqual(expect.arrayContaining([
-      ['Access-Control-Allow-Origin', 'https://app.example.test'],
-      ['Access-Control-Allow-Methods', 'GET, PUT'],
-      ['Access-Control-Allow-Headers', 'content-type']]))
-    const stranger = await gate.decide(fakeRequest('api.example.test/items', { method: 'OPTIONS',
-      headers: [['Origin', 'https://evil.example'], ['Access-Control-Request-Method', 'PUT']] }))
-    expect(stranger.action === 'respond' && stranger.headers?.map(([n]) => n))
-      .not.toContain('Access-Control-Allow-Origin')
-    const lookalike = await gate.decide(fakeRequest('api.example.test/items', { method: 'OPTIONS',
-      headers: [['Origin', 'https://app.example.test']] }))
-    expect(status(lookalike)).toBe(401)
-  })
+  it('answers CORS preflights from config, and evaluates a request that only looks like one',
+    async () => {
+      const preflight = await gate.decide(fakeRequest('api.example.test/items', { method: 'OPTIONS',
+        headers: [['Origin', 'https://app.example.test'],
+          ['Access-Control-Request-Method', 'PUT']] }))
+      expect(preflight).toMatchObject({ action: 'respond', status: 204 })
+      expect(preflight.action === 'respond' && preflight.headers).toEqual(expect.arrayContaining([
+        ['Access-Control-Allow-Origin', 'https://app.example.test'],
+        ['Access-Control-Allow-Methods', 'GET, PUT'],
+        ['Access-Control-Allow-Headers', 'content-type']]))
+      const stranger = await gate.decide(fakeRequest('api.example.test/items', { method: 'OPTIONS',
+        headers: [['Origin', 'https://evil.example'], ['Access-Control-Request-Method', 'PUT']] }))
+      expect(stranger.action === 'respond' && stranger.headers?.map(([n]) => n))
+        .not.toContain('Access-Control-Allow-Origin')
+      const lookalike = await gate.decide(fakeRequest('api.example.test/items', { method: 'OPTIONS',
+        headers: [['Origin', 'https://app.example.test']] }))
+      expect(status(lookalike)).toBe(401)
+    })
 
   it('passes preflights to the origin unauthenticated when the app says so', async () => {
     const decision = await gate.decide(fakeRequest('feed.example.test/', { method: 'OPTIONS',
@@ -151,7 +158,8 @@ describe('createAccessGate', () => {
   it('shows a chooser when several identity providers are configured', async () => {
     const nonce = 'n'.repeat(22)
     const decision = await gate.decide(fakeRequest('auth.example.test/.keyway/login?redirect_url=' +
-      `${encodeURIComponent('https://wiki.example.test/')}&app_nonce=${nonce}`, { tunnel: undefined }))
+      `${encodeURIComponent('https://wiki.example.test/')}&app_nonce=${nonce}`,
+      { tunnel: undefined }))
     expect(status(decision)).toBe(200)
     const body = decision.action === 'respond' ? String(decision.body) : ''
     expect(body).toContain('Sign in with Corp SSO')
@@ -171,7 +179,8 @@ describe('createAccessGate', () => {
 
   it('swaps in a reloaded config for the next request', async () => {
     const own = await createAccessGate({ config, dataDir: '/nonexistent',
-      stores: createMemoryStores(), keys: await FileKeyStore.open({ rotationMs: 1000, overlapMs: 0 }),
+      stores: createMemoryStores(),
+      keys: await FileKeyStore.open({ rotationMs: 1000, overlapMs: 0 }),
       logger: pino({ level: 'silent' }) })
     try {
       expect(status(await own.decide(fakeRequest('new.example.test/')))).toBe(403)

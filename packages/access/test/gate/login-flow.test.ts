@@ -7,7 +7,8 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import {
-  CookieJar, oidcHeadlessLogin, request, startOidcProvider, type LoopbackResponse, type OidcProvider,
+  CookieJar, oidcHeadlessLogin, request, startOidcProvider, type LoopbackResponse,
+  type OidcProvider,
 } from '@keyway/testkit'
 
 import {
@@ -51,7 +52,8 @@ beforeAll(async () => {
       { name: 'blog', domains: ['blog.localhost'],
         policies: [{ name: 'everyone', action: 'allow', include: ['everyone'] }] },
       { name: 'secret', domains: ['secret.localhost'],
-        policies: [{ name: 'bob-only', action: 'allow', include: [{ email: ['bob@example.test'] }] }] },
+        policies: [{ name: 'bob-only', action: 'allow',
+          include: [{ email: ['bob@example.test'] }] }] },
       { name: 'short', domains: ['short.localhost'], sessionDuration: '1m',
         policies: [{ name: 'everyone', action: 'allow', include: ['everyone'] }] },
       { name: 'api', domains: ['api.localhost'],
@@ -166,7 +168,8 @@ describe('access gate login flow', () => {
     const tampered = `${value.slice(0, -3)}${value.at(-3) === 'A' ? 'B' : 'A'}${value.slice(-2)}`
     const jar = new CookieJar()
     jar.set('wiki.localhost', name, tampered)
-    const page = await request(url('wiki.localhost', '/x'), { jar, headers: { accept: 'text/html' } })
+    const page = await request(url('wiki.localhost', '/x'),
+      { jar, headers: { accept: 'text/html' } })
     expect(page.status).toBe(302)
     expect(page.location?.origin).toBe(new URL(url('auth.localhost')).origin)
     expect(page.location?.pathname).toBe('/.keyway/login')
@@ -250,7 +253,8 @@ describe('access gate login flow', () => {
       const after: LoopbackResponse = await request(url(host, '/'), { jar: replayed, headers: xhr })
       expect(after.status, host).toBe(401)
     }
-    expect((await gate.audit({ decision: 'logout', limit: 1 }))[0]?.email).toBe('alice@example.test')
+    expect((await gate.audit({ decision: 'logout', limit: 1 }))[0]?.email)
+      .toBe('alice@example.test')
   })
 
   it('issues a new app session silently when the app token expired', async () => {
@@ -276,7 +280,8 @@ describe('access gate login flow', () => {
   it('serves the identity of the session at /.keyway/identity', async () => {
     const result = await login(url('blog.localhost'))
     const identity = await request(url('blog.localhost', '/.keyway/identity'), { jar: result.jar })
-    expect(identity.json()).toMatchObject({ email: 'alice@example.test', sub: 'alice', idp: 'test' })
+    expect(identity.json()).toMatchObject({ email: 'alice@example.test', sub: 'alice',
+      idp: 'test' })
     const anonymous = await request(url('blog.localhost', '/.keyway/identity'))
     expect(anonymous.status).toBe(401)
   })

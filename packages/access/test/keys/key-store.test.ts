@@ -20,26 +20,29 @@ describe('FileKeyStore', () => {
     expect(readFileSync(file, 'utf8')).toContain('"d"')
   })
 
-  it('rotates on schedule, publishes the previous key during the overlap, then drops it', async () => {
-    let nowMs = Date.UTC(2026, 0, 1)
-    const keys = await FileKeyStore.open({ rotationMs: 10 * day, overlapMs: day, nowMs: () => nowMs })
-    const tokens = new TokenService({ keys, issuer: 'https://auth.example.test', nowMs: () => nowMs })
-    const oldKid = (await keys.signingKey()).kid
-    const aud = 'c'.repeat(64)
-    const token = await tokens.sign({ type: 'app', aud, sub: 's', email: 'e@x', idp: 'i',
-      sid: 'x', expiresAtMs: nowMs + 30 * day })
+  it('rotates on schedule, publishes the previous key during the overlap, then drops it',
+    async () => {
+      let nowMs = Date.UTC(2026, 0, 1)
+      const keys = await FileKeyStore.open({ rotationMs: 10 * day, overlapMs: day,
+        nowMs: () => nowMs })
+      const tokens = new TokenService({ keys, issuer: 'https://auth.example.test',
+        nowMs: () => nowMs })
+      const oldKid = (await keys.signingKey()).kid
+      const aud = 'c'.repeat(64)
+      const token = await tokens.sign({ type: 'app', aud, sub: 's', email: 'e@x', idp: 'i',
+        sid: 'x', expiresAtMs: nowMs + 30 * day })
 
-    nowMs += 10 * day
-    const newKid = (await keys.signingKey()).kid
-    expect(newKid).not.toBe(oldKid)
-    expect((await keys.jwks()).keys.map((key) => key.kid)).toEqual([newKid, oldKid])
-    expect((await tokens.verify(token, { audience: aud, type: 'app' })).ok).toBe(true)
+      nowMs += 10 * day
+      const newKid = (await keys.signingKey()).kid
+      expect(newKid).not.toBe(oldKid)
+      expect((await keys.jwks()).keys.map((key) => key.kid)).toEqual([newKid, oldKid])
+      expect((await tokens.verify(token, { audience: aud, type: 'app' })).ok).toBe(true)
 
-    nowMs += day
-    expect((await keys.jwks()).keys.map((key) => key.kid)).toEqual([newKid])
-    expect(await tokens.verify(token, { audience: aud, type: 'app' }))
-      .toEqual({ ok: false, reason: 'unknown_kid' })
-  })
+      nowMs += day
+      expect((await keys.jwks()).keys.map((key) => key.kid)).toEqual([newKid])
+      expect(await tokens.verify(token, { audience: aud, type: 'app' }))
+        .toEqual({ ok: false, reason: 'unknown_kid' })
+    })
 
   it('publishes public keys only', async () => {
     const keys = await FileKeyStore.open({ rotationMs: day, overlapMs: day })

@@ -62,7 +62,8 @@ describe('validateReturnUrl', () => {
 
   it('compares ports with the listener of the login', () => {
     const local = { ...rules, proto: 'http' as const, port: '8080' }
-    expect(validateReturnUrl('http://wiki.example.test:8080/', local)?.host).toBe('wiki.example.test')
+    expect(validateReturnUrl('http://wiki.example.test:8080/', local)?.host)
+      .toBe('wiki.example.test')
     expect(validateReturnUrl('http://wiki.example.test/', local)).toBeUndefined()
   })
 })

@@ -51,7 +51,8 @@ const rows: Row[] = [
     [{ name: 'i', action: 'allow', include: [{ idp: ['github'] }] }], home, bob,
     'allow', 'i', 'policy_allow'],
   ['claim matches a string claim',
-    [{ name: 'c', action: 'allow', include: [{ claim: { name: 'department', values: ['platform'] } }] }],
+    [{ name: 'c', action: 'allow',
+      include: [{ claim: { name: 'department', values: ['platform'] } }] }],
     home, alice,
     'allow', 'c', 'policy_allow'],
   ['claim matches a number claim as text',
@@ -67,15 +68,18 @@ const rows: Row[] = [
     home, bob,
     'deny', undefined, 'no_matching_policy'],
   ['require needs every entry to hold',
-    [{ name: 'r', action: 'allow', include: ['everyone'], require: [{ group: ['eng'] }, { ipRange: ['10.0.0.0/8'] }] }],
+    [{ name: 'r', action: 'allow', include: ['everyone'],
+      require: [{ group: ['eng'] }, { ipRange: ['10.0.0.0/8'] }] }],
     home, alice,
     'deny', undefined, 'no_matching_policy'],
   ['require passes when every entry holds',
-    [{ name: 'r', action: 'allow', include: ['everyone'], require: [{ group: ['eng'] }, { ipRange: ['10.0.0.0/8'] }] }],
+    [{ name: 'r', action: 'allow', include: ['everyone'],
+      require: [{ group: ['eng'] }, { ipRange: ['10.0.0.0/8'] }] }],
     office, alice,
     'allow', 'r', 'policy_allow'],
   ['exclude removes matching users',
-    [{ name: 'x', action: 'allow', include: ['everyone'], exclude: [{ email: ['alice@example.com'] }] }],
+    [{ name: 'x', action: 'allow', include: ['everyone'],
+      exclude: [{ email: ['alice@example.com'] }] }],
     home, alice,
     'deny', undefined, 'no_matching_policy'],
   ['ipRange matches IPv6 CIDR blocks',
@@ -131,7 +135,8 @@ const rows: Row[] = [
     'deny', undefined, 'no_matching_policy'],
 ]
 
-const groups = [{ name: 'engineers', include: [{ group: ['eng'] }], exclude: [{ idp: ['github'] }] }]
+const groups = [{ name: 'engineers', include: [{ group: ['eng'] }],
+  exclude: [{ idp: ['github'] }] }]
 
 describe('evaluatePolicies', () => {
   it.each(rows)('%s', (_title, policies, facts, identity, decision, policy, reason) => {
@@ -161,8 +166,8 @@ describe('evaluatePolicies', () => {
   })
 
   it('fails closed when a rule group it names is missing at evaluation time', () => {
-    const config = configWith([{ name: 'eng', action: 'allow', include: [{ ruleGroup: 'engineers' }] }],
-      groups)
+    const config = configWith(
+      [{ name: 'eng', action: 'allow', include: [{ ruleGroup: 'engineers' }] }], groups)
     const result = evaluatePolicies(config.apps[0]!, home, alice, {})
     expect(result).toEqual({ decision: 'deny', policy: undefined, reason: 'evaluation_error' })
   })

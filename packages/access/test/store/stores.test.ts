@@ -4,7 +4,9 @@ import { join } from 'node:path'
 
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { createMemoryStores, openSqliteStores, type AccessStores, type AuditRecord } from '../../src/index.js'
+import {
+  createMemoryStores, openSqliteStores, type AccessStores, type AuditRecord,
+} from '../../src/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'keyway-stores-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -40,8 +42,8 @@ describe.each([
     const stores = open()
     await stores.audit.record(record({ reqId: 'a' }))
     await stores.audit.record(record({ reqId: 'b', app: 'blog', timeMs: 2000 }))
-    await stores.audit.record(record({ reqId: 'c', decision: 'block', policy: 'no', reason: 'blocked',
-      timeMs: 3000, email: 'bob@example.com', sub: 'bob' }))
+    await stores.audit.record(record({ reqId: 'c', decision: 'block', policy: 'no',
+      reason: 'blocked', timeMs: 3000, email: 'bob@example.com', sub: 'bob' }))
     expect((await stores.audit.query()).map((r) => r.reqId)).toEqual(['c', 'b', 'a'])
     expect((await stores.audit.query({ app: 'wiki' })).map((r) => r.reqId)).toEqual(['c', 'a'])
     expect((await stores.audit.query({ user: 'bob' })).map((r) => r.reqId)).toEqual(['c'])
@@ -51,7 +53,8 @@ describe.each([
     expect((await stores.audit.query({ decision: 'block' }))[0]).toEqual(record({ reqId: 'c',
       decision: 'block', policy: 'no', reason: 'blocked', timeMs: 3000, email: 'bob@example.com',
       sub: 'bob' }))
-    expect((await stores.audit.query({ sinceMs: 2000, limit: 1 })).map((r) => r.reqId)).toEqual(['c'])
+    expect((await stores.audit.query({ sinceMs: 2000, limit: 1 })).map((r) => r.reqId))
+      .toEqual(['c'])
     expect(await stores.audit.purgeBefore(2500)).toBe(2)
     expect((await stores.audit.query()).map((r) => r.reqId)).toEqual(['c'])
     stores.close()

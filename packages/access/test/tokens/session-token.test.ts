@@ -16,7 +16,8 @@ const base: TokenRequest = { type: 'app', aud: wikiAud, sub: 'alice', email: 'al
   idp: 'corp', sid: 'session-1', expiresAtMs: nowMs + 3600_000 }
 
 beforeAll(async () => {
-  keys = await FileKeyStore.open({ rotationMs: 86_400_000, overlapMs: 3600_000, nowMs: () => nowMs })
+  keys = await FileKeyStore.open({ rotationMs: 86_400_000, overlapMs: 3600_000,
+    nowMs: () => nowMs })
   tokens = new TokenService({ keys, issuer, nowMs: () => nowMs })
 })
 
@@ -67,7 +68,8 @@ describe('TokenService', () => {
   })
 
   it('rejects a token from another issuer', async () => {
-    const other = new TokenService({ keys, issuer: 'https://evil.example.test', nowMs: () => nowMs })
+    const other = new TokenService({ keys, issuer: 'https://evil.example.test',
+      nowMs: () => nowMs })
     const token = await other.sign(base)
     expect(await tokens.verify(token, { audience: wikiAud, type: 'app' }))
       .toEqual({ ok: false, reason: 'wrong_issuer' })
@@ -107,8 +109,9 @@ describe('TokenService', () => {
     expect((await exportJWK(privateKey)).kty).toBe('EC')
   })
 
-  it.each(['', 'abc', 'a.b.c', 'x'.repeat(5000)])('rejects the malformed token %#', async (token) => {
-    expect(await tokens.verify(token, { audience: wikiAud, type: 'app' }))
-      .toEqual({ ok: false, reason: 'malformed' })
-  })
+  it.each(['', 'abc', 'a.b.c', 'x'.repeat(5000)])(
+    'rejects the malformed token %#', async (token) => {
+      expect(await tokens.verify(token, { audience: wikiAud, type: 'app' }))
+        .toEqual({ ok: false, reason: 'malformed' })
+    })
 })

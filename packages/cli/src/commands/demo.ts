@@ -25,8 +25,9 @@ export const defaultDemoPort = 8080
 /**
  * `keyway demo`: a relay with an access gate, a local OpenID provider with a demo user, a
  * connector and a demo origin in this process on loopback, with their configs written to a
- * temporary folder. The origin is reached as a public app and as a protected one. One function starts each component; they
- * stop in reverse order on SIGINT or SIGTERM, and the folder is removed.
+ * temporary folder. The origin is reached as a public app and as a protected one. One
+ * function starts each component; they stop in reverse order on SIGINT or SIGTERM, and the
+ * folder is removed.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
   const workspace = createDemoWorkspace({ keep: options.keep })

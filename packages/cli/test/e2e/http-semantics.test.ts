@@ -311,7 +311,8 @@ describe('HTTP through keyway relay and keyway tunnel run', () => {
       'b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly',
       'c=3',
     ])
-    expect(response.rawHeaders.filter(([name]) => name.toLowerCase() === 'set-cookie')).toHaveLength(3)
+    expect(response.rawHeaders.filter(([name]) => name.toLowerCase() === 'set-cookie'))
+      .toHaveLength(3)
   })
 
   it('streams server-sent events: the first arrives before the origin ends', async () => {

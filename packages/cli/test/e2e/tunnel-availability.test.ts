@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { request, stopAll } from '@keyway/testkit'
 
 import { openRequest, responseOf } from './support/clients.js'
-import { delay, jsonLines, logged, rssBytes, waitForLog, writeFile } from './support/keyway-process.js'
+import {
+  delay,
+  jsonLines,
+  logged,
+  rssBytes,
+  waitForLog,
+  writeFile,
+} from './support/keyway-process.js'
 import { restartRelay, startConnector, type RelayProcess } from './support/stack.js'
 import { startTunnelFixture, type TunnelFixture } from './support/tunnel-fixture.js'
 
@@ -46,29 +53,30 @@ describe('several connections and connectors', () => {
     expect(logged(fx.relay.handle, 'tunnel registered')).toHaveLength(2)
   })
 
-  it('serves one tunnel from two connector processes, and from the other at once when one dies', async () => {
-    fx = await startTunnelFixture({ haConnections: 1 })
-    const second = await startConnector({
-      dir: fx.dir.path,
-      relays: [fx.relay.tunnelUrl],
-      tokenFile: fx.token.file,
-      ingress: [{ service: fx.origin.url }],
-      name: 'connector-2',
+  it('serves one tunnel from two connector processes, and from the other at once when one dies',
+    async () => {
+      fx = await startTunnelFixture({ haConnections: 1 })
+      const second = await startConnector({
+        dir: fx.dir.path,
+        relays: [fx.relay.tunnelUrl],
+        tokenFile: fx.token.file,
+        ingress: [{ service: fx.origin.url }],
+        name: 'connector-2',
+      })
+      for (let i = 0; i < 20; i++) {
+        expect((await request(url(fx, '/shared'))).status).toBe(200)
+      }
+      const ids = [await fx.connector.connectorId(), await second.connectorId()]
+      expect([...carriers(fx.relay, '/shared')].sort()).toEqual([...ids].sort())
+
+      process.kill(fx.connector.pid, 'SIGKILL')
+      await fx.connector.handle.waitForExit()
+      const after: number[] = []
+      for (let i = 0; i < 20; i++) after.push((await request(url(fx, '/after'))).status)
+
+      expect(after).toEqual(Array.from({ length: 20 }, () => 200))
+      expect([...carriers(fx.relay, '/after')]).toEqual([ids[1]])
     })
-    for (let i = 0; i < 20; i++) {
-      expect((await request(url(fx, '/shared'))).status).toBe(200)
-    }
-    const ids = [await fx.connector.connectorId(), await second.connectorId()]
-    expect([...carriers(fx.relay, '/shared')].sort()).toEqual([...ids].sort())
-
-    process.kill(fx.connector.pid, 'SIGKILL')
-    await fx.connector.handle.waitForExit()
-    const after: number[] = []
-    for (let i = 0; i < 20; i++) after.push((await request(url(fx, '/after'))).status)
-
-    expect(after).toEqual(Array.from({ length: 20 }, () => 200))
-    expect([...carriers(fx.relay, '/after')]).toEqual([ids[1]])
-  })
 })
 
 describe('reconnection', () => {
@@ -117,33 +125,34 @@ describe('reconnection', () => {
 })
 
 describe('backpressure', () => {
-  it('holds a 1 GiB download for a paused client within tens of MiB, then delivers it all', async () => {
-    fx = await startTunnelFixture()
-    const { relay, connector } = fx
-    const total = 1024 * MiB
-    const before = rssBytes(relay.pid) + rssBytes(connector.pid)
+  it('holds a 1 GiB download for a paused client within tens of MiB, then delivers it all',
+    async () => {
+      fx = await startTunnelFixture()
+      const { relay, connector } = fx
+      const total = 1024 * MiB
+      const before = rssBytes(relay.pid) + rssBytes(connector.pid)
 
-    const req = openRequest(url(fx, `/bytes/${total}`))
-    req.end()
-    const res = await responseOf(req)
-    res.pause()
-    let peak = 0
-    for (let i = 0; i < 10; i++) {
-      await delay(200)
-      peak = Math.max(peak, rssBytes(relay.pid) + rssBytes(connector.pid))
-    }
-    let received = 0
-    res.on('data', (chunk: Buffer) => {
-      received += chunk.length
-    })
-    res.resume()
-    await new Promise<void>((resolve, reject) => {
-      res.once('end', resolve)
-      res.once('error', reject)
-    })
+      const req = openRequest(url(fx, `/bytes/${total}`))
+      req.end()
+      const res = await responseOf(req)
+      res.pause()
+      let peak = 0
+      for (let i = 0; i < 10; i++) {
+        await delay(200)
+        peak = Math.max(peak, rssBytes(relay.pid) + rssBytes(connector.pid))
+      }
+      let received = 0
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length
+      })
+      res.resume()
+      await new Promise<void>((resolve, reject) => {
+        res.once('end', resolve)
+        res.once('error', reject)
+      })
 
-    expect(res.statusCode).toBe(200)
-    expect(received).toBe(total)
-    expect((peak - before) / MiB).toBeLessThan(64)
-  }, 120_000)
+      expect(res.statusCode).toBe(200)
+      expect(received).toBe(total)
+      expect((peak - before) / MiB).toBeLessThan(64)
+    }, 120_000)
 })

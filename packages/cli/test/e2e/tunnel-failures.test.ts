@@ -97,28 +97,30 @@ describe('answers a client can tell apart, each logged by the relay', () => {
     expect(line).toMatchObject({ status: 502, tunnelId: 'web' })
   })
 
-  it('answers 431 to a header block over the limit, and the next request still passes', async () => {
-    const tooBig = await request(url('/big-header'), { headers: { 'x-big': 'a'.repeat(80_000) } })
-    const fine = await request(url('/big-header'), { headers: { 'x-big': 'a'.repeat(1_000) } })
+  it('answers 431 to a header block over the limit, and the next request still passes',
+    async () => {
+      const tooBig = await request(url('/big-header'), { headers: { 'x-big': 'a'.repeat(80_000) } })
+      const fine = await request(url('/big-header'), { headers: { 'x-big': 'a'.repeat(1_000) } })
 
-    expect(tooBig.status).toBe(431)
-    expect(fine.status).toBe(200)
-    expect(fine.text()).toBe('x-big: 1000')
-  })
-
-  it('writes one line per request with host, method, path, status, bytes and duration', async () => {
-    const answer = await request(url('/bytes/5000'), { method: 'GET' })
-    expect(answer.status).toBe(200)
-
-    const line = await waitForLog(fx.relay.handle, 'request', {
-      fields: { host: 'web.localhost', path: '/bytes/5000' },
+      expect(tooBig.status).toBe(431)
+      expect(fine.status).toBe(200)
+      expect(fine.text()).toBe('x-big: 1000')
     })
-    expect(line).toMatchObject({ method: 'GET', status: 200, bytesOut: 5000, tunnelId: 'web' })
-    expect(typeof line['durationMs']).toBe('number')
-    expect(typeof line['connectionId']).toBe('string')
-    expect(line['connectorId']).toBe(await fx.connector.connectorId())
-    expect(relayLines('web.localhost').filter((l) => l['path'] === '/bytes/5000')).toHaveLength(1)
-  })
+
+  it('writes one line per request with host, method, path, status, bytes and duration',
+    async () => {
+      const answer = await request(url('/bytes/5000'), { method: 'GET' })
+      expect(answer.status).toBe(200)
+
+      const line = await waitForLog(fx.relay.handle, 'request', {
+        fields: { host: 'web.localhost', path: '/bytes/5000' },
+      })
+      expect(line).toMatchObject({ method: 'GET', status: 200, bytesOut: 5000, tunnelId: 'web' })
+      expect(typeof line['durationMs']).toBe('number')
+      expect(typeof line['connectionId']).toBe('string')
+      expect(line['connectorId']).toBe(await fx.connector.connectorId())
+      expect(relayLines('web.localhost').filter((l) => l['path'] === '/bytes/5000')).toHaveLength(1)
+    })
 })
 
 describe('cancellation', () => {
@@ -139,16 +141,17 @@ describe('cancellation', () => {
     expect((originClosedAt.get('left') ?? Infinity) - leftAt).toBeLessThan(1_000)
   })
 
-  it('shows an origin that resets mid-answer as an aborted response, never a whole one', async () => {
-    const req = openRequest(url('/cut'))
-    req.end()
-    const res = await responseOf(req)
-    const body = await readBody(res)
+  it('shows an origin that resets mid-answer as an aborted response, never a whole one',
+    async () => {
+      const req = openRequest(url('/cut'))
+      req.end()
+      const res = await responseOf(req)
+      const body = await readBody(res)
 
-    expect(res.statusCode).toBe(200)
-    expect(body.ended).toBe('aborted')
-    expect(body.bytes).toBeLessThan(100_000)
-  })
+      expect(res.statusCode).toBe(200)
+      expect(body.ended).toBe('aborted')
+      expect(body.bytes).toBeLessThan(100_000)
+    })
 })
 
 describe('WebSocket upgrades', () => {

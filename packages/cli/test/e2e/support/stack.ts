@@ -180,7 +180,9 @@ export async function startConnector(spec: ConnectorSpec): Promise<ConnectorProc
       await delay(50)
     }
     const seen = JSON.stringify(last)
-    throw new Error(`connector not ready with ${count} connections (${seen}):\n${handle.log.tail()}`)
+    throw new Error(
+      `connector not ready with ${count} connections (${seen}):\n${handle.log.tail()}`,
+    )
   }
   const connector: ConnectorProcess = {
     handle,
