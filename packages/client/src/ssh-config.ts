@@ -11,13 +11,14 @@ export interface SshConfigOptions {
 /**
  * The `ssh_config` block that makes `ssh HOST` go through the app's tunnel. For a bare
  * hostname the proxy gets `%h`, so one block can serve a wildcard; for a URL (another port
- * or plain HTTP) the URL itself is passed.
+ * or plain HTTP) the URL's origin is passed.
  */
 export function renderSshConfig(options: SshConfigOptions): string {
   const app = resolveAppTarget(options.hostname)
   const command = options.command ?? 'keyway'
   const bare = !options.hostname.includes('://') && app.secure && app.port === 443
-  const target = bare ? '%h' : shellQuote(app.url.href.replace(/\/$/, ''))
+  // The origin only: the client ignores a path, and a `%` in it would be an ssh token.
+  const target = bare ? '%h' : shellQuote(app.url.origin)
   return [
     `Host ${app.hostname}`,
     `  ProxyCommand ${command} access ssh --hostname ${target}`,

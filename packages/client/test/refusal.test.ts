@@ -98,4 +98,10 @@ describe('renderSshConfig', () => {
       .toBe('Host ssh.localhost\n  ProxyCommand /opt/keyway access ssh --hostname ' +
         'http://ssh.localhost:8080\n')
   })
+
+  it('passes only the origin of a URL with a path, whose % ssh would take for a token', () => {
+    expect(renderSshConfig({ hostname: 'http://ssh.localhost:8080/x%0a?y=1' }))
+      .toBe('Host ssh.localhost\n  ProxyCommand keyway access ssh --hostname ' +
+        'http://ssh.localhost:8080\n')
+  })
 })
