@@ -44,7 +44,11 @@ export function joinStreams(
  */
 export function spliceSocket(socket: net.Socket, tunnel: Duplex): Promise<void> {
   socket.setNoDelay(true)
-  socket.on('error', (err) => tunnel.destroy(err))
+  let localError: Error | undefined
+  socket.on('error', (err) => {
+    localError = err
+    tunnel.destroy(err)
+  })
   socket.once('close', () => {
     if (!(tunnel.writableFinished && tunnel.readableEnded)) tunnel.destroy()
   })
@@ -52,5 +56,9 @@ export function spliceSocket(socket: net.Socket, tunnel: Duplex): Promise<void> 
   joined.catch(() => {
     if (!socket.destroyed) socket.resetAndDestroy()
   })
-  return joined
+  // The local client's own reset or disappearance (ECONNRESET, EPIPE) is not a failure of
+  // the tunnel: the session is reset and nothing is reported.
+  return joined.catch((err: unknown) => {
+    if (err !== localError) throw err
+  })
 }

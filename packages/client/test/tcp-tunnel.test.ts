@@ -302,5 +302,28 @@ describe('openTcpTunnel through a relay and a connector', () => {
       expect(err.code).toBe('ECONNRESET')
       expect(errors).toMatchObject([{ code: ClientErrorCode.appUnavailable }])
     })
+
+    it('resets the session, and reports nothing, when the local client resets', async () => {
+      const errors: unknown[] = []
+      const listener = await tcpListener({
+        listen: '127.0.0.1:0',
+        connect: () => openTcpTunnel(h.urlOf('echo'), good),
+        onError: (err) => errors.push(err),
+      })
+      const before = echo.connections.length
+      const socket = net.connect(listener.address.port, '127.0.0.1')
+      socket.on('error', () => {})
+      await once(socket, 'connect')
+      socket.write('ping\n')
+      await once(socket, 'data')
+      socket.resetAndDestroy()
+      const origin = echo.connections[before]
+      const closed = await origin?.closed
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      await listener.close()
+
+      expect(closed?.hadError).toBe(true)
+      expect(errors).toEqual([])
+    })
   })
 })
