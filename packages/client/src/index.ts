@@ -23,6 +23,7 @@ export {
   type LoopbackCallbackOptions,
 } from './loopback-callback.js'
 export { CLI_LOGIN_PATH, cliLoginUrl, login, type LoginOptions } from './login.js'
+export { checkRelayReachable, type RelayProbeOptions } from './relay-probe.js'
 export {
   LOGIN_URL_HEADER,
   RELAY_ERROR_HEADER,

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander'
 import {
+  checkRelayReachable,
   connectApp,
   isClientError,
   login,
@@ -90,6 +91,8 @@ function sessionOptions(command: Command): Command {
 async function runLogin(url: string): Promise<void> {
   await clientCall(async () => {
     const app = resolveAppTarget(url)
+    // A browser sent to a relay nobody can reach would only wait for the login's timeout.
+    await checkRelayReachable(app)
     await login(url, { ...cacheOptions(), force: true })
     process.stderr.write(`keyway: logged in to ${app.display}\n`)
   })

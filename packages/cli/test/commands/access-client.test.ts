@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TokenCache } from '@keyway/client'
 import { stopAll, tempDir, type TempDir } from '@keyway/testkit'
@@ -68,6 +70,19 @@ describe('keyway access', () => {
 
     expect(byArgument).toMatchObject({ code: 0, stdout: token, stderr: '' })
     expect(byFlag).toMatchObject({ code: 0, stdout: token, stderr: '' })
+  })
+
+  it('fails login at once, with no browser, when the relay cannot be reached', async () => {
+    const opened = `${dir.path}/browser-opened`
+    const browser = `${process.execPath} -e "require('fs').writeFileSync('${opened}', '')"`
+
+    const result = await runKeyway(['access', 'login', 'http://ssh.localhost:9'],
+      { env: { KEYWAY_HOME: `${dir.path}/unreachable`, BROWSER: browser } })
+
+    expect(result.stderr).toBe('error: cannot reach the relay for ssh.localhost:9 at ' +
+      'ssh.localhost:9 (ECONNREFUSED); check the hostname and your network')
+    expect(result.code).toBe(1)
+    expect(existsSync(opened)).toBe(false)
   })
 
   it('prints the ssh_config block for a bare hostname with %h', async () => {
