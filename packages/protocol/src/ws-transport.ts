@@ -20,12 +20,20 @@ export function webSocketTransport(ws: WebSocket): Duplex {
   // frame is copied to merge them.
   duplex._writev = (chunks, callback) => {
     const socket = socketOf(ws)
+    const early = queuedWithin(ws, chunks.reduce((sum, { chunk }) => sum + chunk.length, 0))
     socket?.cork()
     const last = chunks.length - 1
     chunks.forEach(({ chunk }, index) => {
-      writeOne(chunk, 'buffer' as BufferEncoding, index === last ? callback : ignoreWritten)
+      const done = index === last && !early ? callback : ignoreWritten
+      writeOne(chunk, 'buffer' as BufferEncoding, done)
     })
     socket?.uncork()
+    if (early) callback()
+  }
+  duplex._write = (chunk: Buffer, encoding, callback) => {
+    const early = queuedWithin(ws, chunk.length)
+    writeOne(chunk, encoding, early ? ignoreWritten : callback)
+    if (early) callback()
   }
   // The session reports transport failures through its own 'close'; do not crash here.
   duplex.on('error', () => {})
@@ -37,6 +45,19 @@ export function webSocketTransport(ws: WebSocket): Duplex {
     setImmediate(() => duplex.destroy())
   })
   return duplex
+}
+
+/**
+ * Bytes the transport takes before the socket has sent them. Node's HTTP/2 session reads
+ * nothing while one of its writes is pending, so two sessions whose writes both wait on a
+ * full socket would wait for each other for good (PINGs unanswered too). Completing writes
+ * at once breaks that cycle; HTTP/2 flow control bounds the data frames queued this way,
+ * and past this bound a write waits for the socket again.
+ */
+export const MAX_QUEUED_TRANSPORT_BYTES = 64 * 1024 * 1024
+
+function queuedWithin(ws: WebSocket, bytes: number): boolean {
+  return ws.readyState === ws.OPEN && ws.bufferedAmount + bytes <= MAX_QUEUED_TRANSPORT_BYTES
 }
 
 /**

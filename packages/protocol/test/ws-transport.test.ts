@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -5,8 +6,8 @@ import { H2Mux } from '../src/h2-mux.js'
 import type { IncomingStream } from '../src/mux.js'
 import { ResetCode } from '../src/wire.js'
 import { webSocketTransport } from '../src/ws-transport.js'
-import { openWebSocketLink } from './support/mux-pairs.js'
-import { httpHead } from './support/stream-io.js'
+import { openWebSocketLink, openWebSocketPair } from './support/mux-pairs.js'
+import { echo, httpHead, readAll, serveStreams } from './support/stream-io.js'
 
 interface Linked {
   readonly opener: H2Mux
@@ -70,4 +71,30 @@ describe('webSocketTransport', () => {
       expect(stream.resetCode).toBe(ResetCode.cancel)
     },
   )
+
+  // Regression: Node's HTTP/2 session reads nothing while one of its writes is pending.
+  // With echo streams whose replies nobody read, both ends' writes waited on full sockets
+  // and neither read again: PINGs went unanswered and the connection was dropped.
+  it('keeps answering PINGs and new streams while echo streams go unread', async () => {
+    const pair = await openWebSocketPair()
+    const { opener, acceptor } = pair
+    try {
+      serveStreams(acceptor, echo)
+      const chunk = randomBytes(256 * 1024)
+      for (let i = 0; i < 6; i++) {
+        const unread = opener.open(httpHead({ hasBody: true }), { hasBody: true })
+        unread.data.pause()
+        for (let k = 0; k < 32; k++) unread.data.write(chunk)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+
+      const fresh = opener.open(httpHead({ hasBody: true }), { hasBody: true })
+      fresh.data.end('still flowing')
+
+      expect(await opener.ping()).toBeGreaterThanOrEqual(0)
+      expect((await readAll(fresh.data)).toString()).toBe('still flowing')
+    } finally {
+      await pair.close()
+    }
+  })
 })
