@@ -124,11 +124,11 @@ export class SamlIdentityProvider {
   /**
    * Answers a passive request (`IsPassive="true"`) of a user who is not signed in: a signed
    * `Response` with status `NoPassive` and no assertion, posted to the request's ACS URL.
-   * Claims the request ID like {@link respond}.
+   * The request ID is not recorded: the answer grants nothing, so a replay of it gains
+   * nothing, and anyone could otherwise fill the ID store without signing in.
    */
   async refusePassive(app: SamlAppConfig, request: AuthnRequest):
     Promise<HtmlPage & { readonly response: StatusResponse }> {
-    await this.#claimRequest(app, request)
     const response = buildNoPassiveResponse({
       idpEntityId: this.endpoints(app).idpEntityId,
       acsUrl: request.acsUrl,
