@@ -60,3 +60,4 @@ export {
   type TcpListenerOptions,
 } from './tcp-listener.js'
 export { renderSshConfig, type SshConfigOptions } from './ssh-config.js'
+export { holdDenials, type DenialHoldOptions } from './denial-hold.js'

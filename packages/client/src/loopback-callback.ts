@@ -101,7 +101,9 @@ function answer(
   if (error !== null) {
     page(res, 403, `The login for ${appName} failed. You can close this tab.`)
     const message = `the login for ${appName} failed: ${describeError(error)}`
-    return new ClientError(ClientErrorCode.loginFailed, message)
+    const code = error === 'access_denied' ? ClientErrorCode.accessDenied
+      : ClientErrorCode.loginFailed
+    return new ClientError(code, message)
   }
   const token = url.searchParams.get('token') ?? ''
   if (!looksLikeJwt(token)) {

@@ -85,17 +85,29 @@ describe('login', () => {
     expect(statuses).toEqual([400, 200])
   })
 
-  it('fails with ERR_LOGIN_FAILED when the relay answers with an error', async () => {
+  it('fails with ERR_ACCESS_DENIED when the policy refuses the user', async () => {
     const attempt = login('ssh.example.com', {
       home,
       openBrowser: fakeBrowser((nonce) => ({ error: 'access_denied', nonce })),
     })
 
     await expect(attempt).rejects.toMatchObject({
-      code: ClientErrorCode.loginFailed,
+      code: ClientErrorCode.accessDenied,
       message: 'the login for ssh.example.com failed: access denied by policy',
     })
     expect(new TokenCache({ home }).read('ssh.example.com')).toBeUndefined()
+  })
+
+  it('fails with ERR_LOGIN_FAILED when the relay answers with another error', async () => {
+    const attempt = login('ssh.example.com', {
+      home,
+      openBrowser: fakeBrowser((nonce) => ({ error: 'server_error', nonce })),
+    })
+
+    await expect(attempt).rejects.toMatchObject({
+      code: ClientErrorCode.loginFailed,
+      message: 'the login for ssh.example.com failed: server_error',
+    })
   })
 
   it('fails with ERR_LOGIN_TIMEOUT when the browser never comes back', async () => {

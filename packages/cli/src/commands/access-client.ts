@@ -8,6 +8,7 @@ import {
   requireToken,
   resolveAppTarget,
   sshProxy,
+  holdDenials,
   tcpListener,
   type ConnectOptions,
   type ServiceToken,
@@ -132,7 +133,8 @@ async function runTcp(flags: TcpFlags): Promise<void> {
     const app = resolveAppTarget(url)
     const listener = await tcpListener({
       listen: flags.listen,
-      connect: () => connectApp(app, options),
+      // After a denial, new connections fail at once rather than each opening a browser.
+      connect: holdDenials(() => connectApp(app, options)),
       onError: (err) => process.stderr.write(`keyway: ${messageOf(err)}\n`),
     })
     const { host, port } = listener.address

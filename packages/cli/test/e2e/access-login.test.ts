@@ -50,6 +50,21 @@ async function echoThrough(port: number, text: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** How a connection through `keyway access tcp` on `port` ended when it carried nothing. */
+async function refusedThrough(port: number): Promise<string> {
+  const socket = connect({ port, host: '127.0.0.1' })
+  let outcome = 'closed'
+  socket.on('data', () => {
+    outcome = 'answered'
+  })
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    outcome = err.code === 'ECONNRESET' ? 'reset' : String(err.code)
+  })
+  // Not events.once: it rejects on the 'error' that a reset emits before 'close'.
+  await new Promise((resolve) => socket.once('close', resolve))
+  return outcome
+}
+
 beforeAll(async () => {
   echo = await startTcpEcho()
   stack = await startTcpAppStack({
@@ -154,6 +169,28 @@ describe('keyway access login', () => {
     expect(answer).toBe('first use\n')
     expect(readFileSync(env.KEYWAY_TEST_BROWSER_LOG, 'utf8')).toMatch(/^open http /)
     expect(claimsOf(token.stdout)['email']).toBe('alice@example.test')
+  }, 90_000)
+})
+
+describe('keyway access tcp after a denial', () => {
+  it('refuses the next connections at once instead of opening the browser again', async () => {
+    const env = { KEYWAY_HOME: userHome(stack, 'mallory-tcp'),
+      ...browserEnv(stack, 'mallory', 'http') }
+    const tcp = startKeyway(
+      ['access', 'tcp', '--hostname', stack.appUrl('echo'), '--listen', '127.0.0.1:0'],
+      'access tcp denied', { KEYWAY_SERVICE_TOKEN_ID: undefined, ...env })
+    const line = await tcp.waitForLine(/^keyway: listening on /, { stream: 'stderr' })
+    const port = Number(/:(\d+) for /.exec(line)?.[1])
+
+    const answers = [await refusedThrough(port), await refusedThrough(port),
+      await refusedThrough(port)]
+    const denials = await tcp.waitForLine(/access denied|is denied/, { stream: 'stderr' })
+    const opened = readFileSync(env.KEYWAY_TEST_BROWSER_LOG, 'utf8')
+      .split('\n').filter((entry) => entry.startsWith('open '))
+
+    expect(answers).toEqual(['reset', 'reset', 'reset'])
+    expect(denials).toMatch(/denied/)
+    expect(opened).toHaveLength(1)
   }, 90_000)
 })
 
