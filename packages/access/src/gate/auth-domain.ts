@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 
+import { normalizePath } from '../apps/normalize-path.js'
 import { AccessError, AccessErrorCode } from '../errors.js'
 import { validateReturnUrl, type ReturnTarget } from '../login/return-url.js'
 import type { SessionRecord } from '../store/types.js'
@@ -26,9 +27,14 @@ export async function handleAuthDomain(
   ctx: GateContext,
   request: GateRequest,
 ): Promise<GateDecision> {
+  if (request.kind !== 'http') return text(404, 'not found')
+  // As on app hosts: a path servers could read two ways is refused, never resolved.
+  if (!normalizePath(request.path).ok) {
+    await ctx.auditor.record(request, { decision: 'deny', reason: 'bad_path' })
+    return text(400, 'bad request path')
+  }
   const url = new URL(request.path, 'http://auth.invalid')
   const endpoint = url.pathname === '/' ? 'home' : reservedEndpoint(url.pathname)
-  if (request.kind !== 'http') return text(404, 'not found')
   if (url.pathname.startsWith(samlPathPrefix)) return handleSamlRoute(ctx, request, url)
   switch (endpoint) {
     case 'login':

@@ -212,6 +212,17 @@ describe('security regressions over HTTP', () => {
       expect(await rawGet(`wiki.localhost:${port}`, path)).toBe(400)
       expect((await gate.audit({ limit: 1 }))[0]?.reason).toBe('bad_path')
     })
+
+    it('serves the auth domain its plain paths (the control case)', async () => {
+      expect(await rawGet(`auth.localhost:${port}`, '/.keyway/certs')).toBe(200)
+    })
+
+    it.each([
+      ['/.keyway/login/../certs'], ['/%2e%2e/.keyway/certs'], ['/.keyway%2fcerts'], ['/./'],
+    ])('answers 400 to %s on the auth domain, never resolving it', async (path) => {
+      expect(await rawGet(`auth.localhost:${port}`, path)).toBe(400)
+      expect((await gate.audit({ limit: 1 }))[0]?.reason).toBe('bad_path')
+    })
   })
 
   describe('the login flow', () => {
