@@ -1,7 +1,6 @@
 /**
- * The shapes the relay's `RequestGate` hook uses (see CONTRACT.md). They are declared here
- * again so that the access layer does not depend on the relay; the relay's types are met
- * structurally.
+ * The shapes of the relay's gate hook. They live here, and the relay imports them as types,
+ * so that dependencies point one way: relay to access.
  */
 import type * as http from 'node:http'
 
