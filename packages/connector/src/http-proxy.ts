@@ -96,12 +96,10 @@ function sendBody(ctx: StreamContext, req: http.ClientRequest): void {
   }
   stream.data.pipe(req, { end: false })
   ctx.countIn(stream.data)
-  // Node emits an HTTP/2 stream's 'trailers' on a later tick than its 'end': wait a turn so
-  // that they are in place. A reset also ends the data; it must not complete the request.
+  // The mux delivers trailers before the end of the data, so they are in place here. A
+  // reset also ends the data; it must not complete the origin request.
   stream.data.once('end', () => {
-    setImmediate(() => {
-      if (stream.resetCode === undefined) req.end()
-    })
+    if (stream.resetCode === undefined) req.end()
   })
 }
 

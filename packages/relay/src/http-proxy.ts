@@ -233,18 +233,12 @@ function streamBody(forward: HttpForward, stream: OutgoingStream): void {
     record.bytesOut += chunk.length
   })
   stream.data.pipe(res, { end: false })
-  let ended = false
   stream.data.once('end', () => {
-    ended = true
-    // Node emits an HTTP/2 stream's 'trailers' on a later tick than its 'end': wait a turn
-    // so that they are in hand before the answer is completed.
-    setImmediate(() => {
-      if (stream.resetCode !== undefined) return abort()
-      if (trailers.length > 0) res.addTrailers(trailers)
-      res.end()
-    })
+    if (stream.resetCode !== undefined) return abort()
+    if (trailers.length > 0) res.addTrailers(trailers)
+    res.end()
   })
   stream.data.once('close', () => {
-    if ((!ended && !res.writableEnded) || stream.resetCode !== undefined) abort()
+    if (!res.writableEnded || stream.resetCode !== undefined) abort()
   })
 }
